@@ -1,0 +1,144 @@
+"""The static world as world-frame rasters: a ground class per cell and a raised structure (buildings,
+raised areas, poles, trees) with its class and top height. Compiled once per scene."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..classes import FREE, OCC3D_ID, STATIC_CLASSES
+from ..layout.geometry import RoadGeometry
+from ..layout.schema import Map
+
+RASTER_RES = 0.1  # m per cell: fine enough that 0.4 m voxels sample it without visible steps
+
+# Map props that are part of the static world (not annotated agents): Occ3D class, default size (l, w, h).
+STATIC_PROPS: dict[str, tuple[str, tuple[float, float, float]]] = {
+    "pole": ("manmade", (0.3, 0.3, 6.0)),
+    "sign": ("manmade", (0.15, 0.9, 2.6)),
+    "bench": ("manmade", (1.8, 0.6, 0.9)),
+    "hydrant": ("manmade", (0.4, 0.4, 0.8)),
+    "tree": ("vegetation", (2.5, 2.5, 6.0)),
+}
+
+
+@dataclass(frozen=True)
+class StaticMap:
+    """World-frame rasters of the static scene, axis order (x, y).
+
+    Cell [i, j] covers x ∈ [x0 + res·i, x0 + res·(i+1)), y likewise. `ground` (nx, ny) uint8 holds the Occ3D id
+    of the surface at z = 0; `struct_cls` (nx, ny) uint8 the Occ3D id of what stands on it (FREE where nothing)
+    and `struct_top` (nx, ny) float32 its top height in metres (0 where nothing).
+    """
+
+    x0: float
+    y0: float
+    res: float
+    ground: np.ndarray
+    struct_cls: np.ndarray
+    struct_top: np.ndarray
+
+    @property
+    def extent(self) -> tuple[float, float, float, float]:
+        nx, ny = self.ground.shape
+        return (self.x0, self.y0, self.x0 + nx * self.res, self.y0 + ny * self.res)
+
+    def cell_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cell indices of world points, clamped into the raster, and a mask of points inside it."""
+        nx, ny = self.ground.shape
+        i = np.floor((x - self.x0) / self.res).astype(np.int64)
+        j = np.floor((y - self.y0) / self.res).astype(np.int64)
+        inside = (i >= 0) & (i < nx) & (j >= 0) & (j < ny)
+        return np.clip(i, 0, nx - 1), np.clip(j, 0, ny - 1), inside
+
+    def ground_at(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Occ3D ground class at world points (N,) -> (N,) uint8."""
+        i, j, _ = self.cell_of(x, y)
+        return self.ground[i, j]
+
+
+class _Canvas:
+    """Paints shapely polygons into an (nx, ny) raster whose cell centres sit at integer coordinates."""
+
+    def __init__(self, x0: float, y0: float, res: float, nx: int, ny: int, fill, mode: str = "L"):
+        from PIL import Image, ImageDraw
+
+        self.x0, self.y0, self.res = x0, y0, res
+        self.image = Image.new(mode, (nx, ny), fill)
+        self.draw = ImageDraw.Draw(self.image)
+
+    def _px(self, coords) -> list[tuple[float, float]]:
+        c = np.asarray(coords)[:, :2]
+        return [((x - self.x0) / self.res - 0.5, (y - self.y0) / self.res - 0.5) for x, y in c]
+
+    def polygon(self, geom, value) -> None:
+        if geom is None or geom.is_empty:
+            return
+        if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+            for g in geom.geoms:
+                self.polygon(g, value)
+            return
+        if geom.geom_type != "Polygon":
+            return
+        if not geom.interiors:
+            self.draw.polygon(self._px(geom.exterior.coords), fill=value)
+            return
+        # Holes: paint the polygon into a mask, then copy the value through it.
+        from PIL import Image, ImageDraw
+
+        mask = Image.new("1", self.image.size, 0)
+        d = ImageDraw.Draw(mask)
+        d.polygon(self._px(geom.exterior.coords), fill=1)
+        for hole in geom.interiors:
+            d.polygon(self._px(hole.coords), fill=0)
+        self.image.paste(value, mask=mask)
+
+    def array(self, dtype) -> np.ndarray:
+        return np.asarray(self.image, dtype=dtype).T.copy()
+
+
+def prop_footprint(xy, yaw: float, length: float, width: float):
+    """The rectangle of a prop (shapely Polygon), length along yaw."""
+    from shapely.geometry import Polygon
+
+    c, s = np.cos(yaw), np.sin(yaw)
+    hl, hw = length / 2, width / 2
+    pts = [(xy[0] + c * u - s * v, xy[1] + s * u + c * v) for u, v in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]
+    return Polygon(pts)
+
+
+def compile_static(m: Map, roads: RoadGeometry, extent: tuple[float, float, float, float],
+                   res: float = RASTER_RES) -> StaticMap:
+    """Rasterize the map's surfaces and structures over `extent` (xmin, ymin, xmax, ymax)."""
+    from shapely.geometry import Polygon
+
+    x0, y0, x1, y1 = extent
+    nx, ny = int(np.ceil((x1 - x0) / res)), int(np.ceil((y1 - y0) / res))
+    ground = _Canvas(x0, y0, res, nx, ny, OCC3D_ID[STATIC_CLASSES[m.ground]])
+    ground.polygon(roads.sidewalks, OCC3D_ID["sidewalk"])
+    ground.polygon(roads.drivable, OCC3D_ID["driveable_surface"])
+    struct = _Canvas(x0, y0, res, nx, ny, FREE)
+    top = _Canvas(x0, y0, res, nx, ny, 0.0, mode="F")
+    for a in m.areas:
+        cls = OCC3D_ID[STATIC_CLASSES[a.cls]]
+        poly = Polygon(a.polygon)
+        if a.height > 0:
+            struct.polygon(poly, cls)
+            top.polygon(poly, float(a.height))
+        else:
+            ground.polygon(poly, cls)
+    for cw in roads.crosswalks.values():
+        ground.polygon(cw, OCC3D_ID["driveable_surface"])
+    for b in m.buildings:
+        poly = Polygon(b.footprint)
+        struct.polygon(poly, OCC3D_ID["manmade"])
+        top.polygon(poly, float(b.height))
+    for p in m.props:
+        if p.cls not in STATIC_PROPS:
+            continue
+        cls_name, default = STATIC_PROPS[p.cls]
+        length, width, height = p.size or default
+        poly = prop_footprint(p.xy, p.yaw, length, width)
+        struct.polygon(poly, OCC3D_ID[cls_name])
+        top.polygon(poly, float(height))
+    return StaticMap(x0, y0, res, ground.array(np.uint8), struct.array(np.uint8), top.array(np.float32))
