@@ -31,7 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"anyscene {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for verb, (module, help_text) in COMMANDS.items():
-        mod = importlib.import_module(f"anyscene.cli.{module}")
+        try:
+            mod = importlib.import_module(f"anyscene.cli.{module}")
+        except ModuleNotFoundError as e:
+            if e.name != f"anyscene.cli.{module}":
+                raise
+            continue  # a verb whose module is not part of this installation
         mod.add_parser(sub, verb, help_text)
     return parser
 

@@ -2,7 +2,8 @@
 lane markings renderers draw. Polygons are shapely geometries in the world frame (metres)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -59,10 +60,26 @@ class LaneLine:
     lane: int
     points: np.ndarray
     s: np.ndarray
+    _sl: list | None = field(default=None, repr=False, compare=False)
+    _pl: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def length(self) -> float:
         return float(self.s[-1])
+
+    def at_scalar(self, s: float) -> tuple[float, float, float, float]:
+        """(x, y, tangent x, tangent y) at one arc length, the same formulas as `at`."""
+        if self._sl is None:
+            object.__setattr__(self, "_sl", self.s.tolist())
+            object.__setattr__(self, "_pl", self.points.tolist())
+        sl, pl = self._sl, self._pl
+        s = min(max(float(s), 0.0), sl[-1])
+        i = min(max(bisect.bisect_right(sl, s) - 1, 0), len(sl) - 2)
+        (x0, y0), (x1, y1) = pl[i], pl[i + 1]
+        seglen = sl[i + 1] - sl[i]
+        tx, ty = (x1 - x0) / seglen, (y1 - y0) / seglen
+        d = s - sl[i]
+        return x0 + tx * d, y0 + ty * d, tx, ty
 
     def at(self, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Positions (N, 2) and unit tangents (N, 2) at arc lengths s (clamped to the lane)."""

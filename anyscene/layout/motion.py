@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import bisect
+import math
+
 import numpy as np
 
 from .geometry import LaneLine, RoadGeometry
@@ -36,6 +39,13 @@ class WaypointMotion:
         self.given_yaw = [w.yaw for w in waypoints]
         self.t_start, self.t_end = float(self.t[0]), float(self.t[-1])
         self._build_heading_table()
+        self._tl, self._pl, self._vl = self.t.tolist(), self.p.tolist(), self.v.tolist()
+        self._table_tl = self._table_t.tolist()
+        self._has_given_yaw = any(y is not None for y in self.given_yaw)
+        self._still = None
+        if len(self._tl) == 1:  # a standing agent: one state for all times
+            st = self.evaluate(np.array([self.t_start]))
+            self._still = (float(st.xy[0, 0]), float(st.xy[0, 1]), 0.0, 0.0, float(st.yaw[0]))
 
     def _raw(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if len(self.t) == 1:
@@ -88,6 +98,34 @@ class WaypointMotion:
             yaw[stopped] = self._table_yaw[k]
         self._apply_given_yaw(t, yaw)
         return MotionState(xy, vel, yaw)
+
+    def at(self, t: float) -> tuple[float, float, float, float, float]:
+        """(x, y, vx, vy, yaw) at one time: the same formulas as `evaluate`, in scalar arithmetic for speed."""
+        if self._still is not None:
+            return self._still
+        if t < self.t_start or t > self.t_end or self._has_given_yaw:
+            st = self.evaluate(np.array([t]))
+            return (float(st.xy[0, 0]), float(st.xy[0, 1]), float(st.velocity[0, 0]), float(st.velocity[0, 1]),
+                    float(st.yaw[0]))
+        tl = self._tl
+        i = min(max(bisect.bisect_right(tl, t) - 1, 0), len(tl) - 2)
+        h = tl[i + 1] - tl[i]
+        u = (t - tl[i]) / h
+        u2, u3 = u * u, u * u * u
+        (p0x, p0y), (p1x, p1y) = self._pl[i], self._pl[i + 1]
+        (v0x, v0y), (v1x, v1y) = self._vl[i], self._vl[i + 1]
+        a, b, c, d = 2 * u3 - 3 * u2 + 1, (u3 - 2 * u2 + u) * h, -2 * u3 + 3 * u2, (u3 - u2) * h
+        x = a * p0x + b * v0x + c * p1x + d * v1x
+        y = a * p0y + b * v0y + c * p1y + d * v1y
+        da, db, dc, dd = 6 * u2 - 6 * u, (3 * u2 - 4 * u + 1) * h, -6 * u2 + 6 * u, (3 * u2 - 2 * u) * h
+        vx = (da * p0x + db * v0x + dc * p1x + dd * v1x) / h
+        vy = (da * p0y + db * v0y + dc * p1y + dd * v1y) / h
+        if math.hypot(vx, vy) > STOPPED_SPEED:
+            yaw = math.atan2(vy, vx)
+        else:
+            k = min(max(bisect.bisect_right(self._table_tl, t) - 1, 0), len(self._table_tl) - 1)
+            yaw = float(self._table_yaw[k])
+        return x, y, vx, vy, yaw
 
     def _apply_given_yaw(self, t: np.ndarray, yaw: np.ndarray) -> None:
         g = self.given_yaw
@@ -189,6 +227,23 @@ class LaneMotion:
         s, v = self._profile(t - self.t_start)
         xy, tangent = self.lane.at(s)
         return MotionState(xy, tangent * v[:, None], np.arctan2(tangent[:, 1], tangent[:, 0]))
+
+    def _profile_scalar(self, dt: float) -> tuple[float, float]:
+        sp, v0 = self.spec, self.spec.speed
+        dt = max(dt, 0.0)
+        if sp.stop_s is not None:
+            if dt <= self.t_brake:
+                return sp.s + v0 * dt, v0
+            tb = min(dt - self.t_brake, self.t_rest - self.t_brake)
+            return self.s_brake + v0 * tb - 0.5 * sp.deceleration * tb * tb, max(v0 - sp.deceleration * tb, 0.0)
+        tt = min(dt, self.t_rest)
+        return sp.s + v0 * tt + 0.5 * sp.acceleration * tt * tt, max(v0 + sp.acceleration * tt, 0.0)
+
+    def at(self, t: float) -> tuple[float, float, float, float, float]:
+        """(x, y, vx, vy, yaw) at one time: the same formulas as `evaluate`, in scalar arithmetic for speed."""
+        s, v = self._profile_scalar(t - self.t_start)
+        x, y, tx, ty = self.lane.at_scalar(s)
+        return x, y, tx * v, ty * v, math.atan2(ty, tx)
 
     def arc_length(self, t: np.ndarray) -> np.ndarray:
         """Arc length along the lane at times t (m)."""

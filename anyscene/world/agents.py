@@ -84,12 +84,9 @@ def states_at(tracks: list[AgentTrack], t: float) -> AgentStates:
     vel = np.zeros((n, 2))
     present = np.zeros(n, dtype=bool)
     size = np.array([tr.size for tr in tracks], dtype=np.float64).reshape(n, 3)
-    tt = np.array([t])
     for i, tr in enumerate(tracks):
-        s = tr.motion.evaluate(tt)
-        center[i, :2] = s.xy[0]
-        vel[i] = s.velocity[0]
-        yaw[i] = s.yaw[0]
+        x, y, vx, vy, yaw[i] = tr.motion.at(t)
+        center[i, 0], center[i, 1], vel[i, 0], vel[i, 1] = x, y, vx, vy
         present[i] = tr.appear <= t <= tr.disappear
     center[:, 2] = size[:, 2] / 2
     return AgentStates(
