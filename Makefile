@@ -1,10 +1,14 @@
-# AnyScene: `make demo`, `make test`, `make bench`.
+# AnyScene: `make demo`, `make test`, `make bench`. Set-up is part of each and is quick when nothing changed.
 PYTHON ?= python3
 VENV ?= .venv
+# A user with a GPU may pick another build, e.g. `make test TORCH_SPEC="torch==2.13.0 --index-url ..."`.
 TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= dev
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(EXTRAS)
+LOG := $(VENV)/install.log
+DEMO_LAYOUT ?= layouts/urban_street.yaml
+DEMO_OUT ?= out/demo
 
 .PHONY: setup demo test bench clean
 
@@ -13,16 +17,21 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@if ! ldconfig -p 2>/dev/null | grep -q libusb-1.0.so.0; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    (apt-get install -y libusb-1.0-0 >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y libusb-1.0-0 >/dev/null)); \
+	    echo "installing libusb-1.0-0 (needed by open3d)"; \
+	    (apt-get install -y libusb-1.0-0 >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null 2>&1 && apt-get install -y libusb-1.0-0 >/dev/null 2>&1)) || \
+	     { echo "could not install libusb-1.0-0: run 'apt-get install -y libusb-1.0-0'"; exit 1; }; \
 	  else echo "open3d needs libusb: run 'sudo apt-get install -y libusb-1.0-0'"; exit 1; fi; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
-	@$(PY) -m pip install -q -e ".[$(EXTRAS)]"
+	@echo "installing into $(VENV) (log: $(LOG))"
+	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC) >$(LOG) 2>&1 || { cat $(LOG); exit 1; }
+	@$(PY) -m pip install -e ".[$(EXTRAS)]" >>$(LOG) 2>&1 || { tail -50 $(LOG); exit 1; }
 	@touch $@
 
 demo: $(STAMP)
-	@$(VENV)/bin/anyscene generate layouts/urban_street.yaml --out out/demo --duration 4 --resolution 800x450 --overwrite
+	@$(VENV)/bin/anyscene generate $(DEMO_LAYOUT) --out $(DEMO_OUT) --duration 4 --resolution 800x450 --overwrite
+	@echo "dataset: $(DEMO_OUT)  (nuScenes version v1.0-anyscene)"
+	@echo "preview video: $$(ls $(DEMO_OUT)/previews/*.mp4)"
 
 test: $(STAMP)
 	@$(PY) -m pytest -q

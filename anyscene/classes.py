@@ -120,6 +120,14 @@ STATIC_CLASSES: dict[str, str] = {
     "sidewalk": "sidewalk", "terrain": "terrain", "vegetation": "vegetation", "manmade": "manmade",
     "others": "others",
 }
+# Map props that are part of the static world (not annotated agents): Occ3D class, default size (l, w, h).
+STATIC_PROPS: dict[str, tuple[str, tuple[float, float, float]]] = {
+    "pole": ("manmade", (0.3, 0.3, 6.0)),
+    "sign": ("manmade", (0.15, 0.9, 2.6)),
+    "bench": ("manmade", (1.8, 0.6, 0.9)),
+    "hydrant": ("manmade", (0.4, 0.4, 0.8)),
+    "tree": ("vegetation", (2.5, 2.5, 6.0)),
+}
 # lidarseg category of each Occ3D static class.
 STATIC_CATEGORY: dict[str, str] = {
     "driveable_surface": "flat.driveable_surface", "other_flat": "flat.other", "sidewalk": "flat.sidewalk",

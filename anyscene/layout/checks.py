@@ -13,7 +13,7 @@ import numpy as np
 
 from ..classes import AGENT_CLASSES
 from ..errors import Issue, Location
-from ..world.static import STATIC_PROPS
+from ..classes import STATIC_PROPS
 from .geometry import polyline_arclength, road_centerline
 from .schema import Ego, Layout, Road, Trajectory
 from .yamlio import SourceMap
@@ -55,10 +55,6 @@ class Findings:
     def warning(self, path: str, message: str) -> None:
         self.issues.append(Issue(self.locate(path), f"{path}: {message}", "warning"))
 
-    @property
-    def has_errors(self) -> bool:
-        return any(i.severity == "error" for i in self.issues)
-
     def sorted(self) -> list[Issue]:
         """Issues in file order (unlocated ones last), ties kept in the order they were found."""
         return sorted(self.issues, key=lambda i: (i.location.line == 0, i.location.line, i.location.col))
@@ -75,6 +71,7 @@ class Usable:
     props: set[int] = field(default_factory=set)
     agents: set[int] = field(default_factory=set)
     ego: bool = True
+    extent: bool = True
 
 
 def suggest(value: str, names) -> str:
@@ -92,6 +89,7 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
         x0, y0, x1, y1 = layout.map.extent
         if not (x0 < x1 and y0 < y1):
             f.error("map.extent", "needs xmin < xmax and ymin < ymax, as [xmin, ymin, xmax, ymax]")
+            use.extent = False
     roads = {}
     for i, r in enumerate(layout.map.roads):
         roads.setdefault(r.id, r)
@@ -215,11 +213,14 @@ def check_polygon(points, path: str, f: Findings) -> bool:
     if len(np.unique(pts, axis=0)) < 3:
         f.error(path, "a polygon needs at least 3 distinct points")
         return False
+    spread = np.linalg.svd(pts - pts[0], compute_uv=False)
+    if spread[1] <= 1e-9 * max(1.0, spread[0]):
+        f.error(path, "invalid polygon (zero area: the points lie on one line)")
+        return False
     poly = Polygon(pts)
-    if not poly.is_valid or poly.area <= 0:
-        why = explain_validity(poly) if not poly.is_valid else "zero area"
-        f.error(path, f"invalid polygon ({why}); list the points in order around the outline, without "
-                      "crossing edges")
+    if not poly.is_valid:
+        f.error(path, f"invalid polygon ({explain_validity(poly)}); list the points in order around the outline, "
+                      "without crossing edges")
         return False
     return True
 

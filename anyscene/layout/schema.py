@@ -189,6 +189,17 @@ class Agent:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Environment:
+    """Scene-wide appearance: renderers read it (sun position, haze, the diffusion prompt)."""
+
+    time_of_day: float = spec("local solar time; sets the sun's position and the light", unit="h", default=12.0,
+                              lo=0.0, hi=24.0, example="18.5")
+    weather: str = spec("clear, overcast, fog or rain", default="clear",
+                        choices=("clear", "overcast", "fog", "rain"), example="overcast")
+    tags: tuple[str, ...] = spec("free tags for filtering and prompts", factory=tuple, example="[dusk, urban]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Layout:
     """One scene."""
 
@@ -197,6 +208,7 @@ class Layout:
     version: int = spec("layout language version", default=SCHEMA_VERSION, lo=1, hi=SCHEMA_VERSION, example="1")
     seed: int = spec("seed for everything random (textures, noise)", default=0, lo=0, example="7")
     description: str = spec("free text", default="", example="left turn across traffic")
+    environment: Environment = spec("light and weather", factory=Environment, example="see Environment")
     map: Map = spec("the static world", factory=Map, example="see Map")
     ego: Optional[Ego] = spec("the recording car; default: standing at the origin facing +x", example="see Ego")
     agents: tuple[Agent, ...] = spec("dynamic objects", factory=tuple, example="see Agent")

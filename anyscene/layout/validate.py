@@ -16,7 +16,8 @@ import numpy as np
 
 from ..classes import AGENT_CLASSES, STATIC_CLASSES, AgentClass
 from ..errors import Issue, LayoutError
-from ..world.static import STATIC_PROPS, prop_footprint
+from ..classes import STATIC_PROPS
+from ..world.static import prop_footprint
 from .checks import TIME_EPS, Findings, Usable, check_lane_extents, check_structure
 from .geometry import RoadGeometry, build_road_geometry
 from .motion import LaneMotion, build_motion
@@ -36,13 +37,14 @@ SPEED_EPS = 1e-6  # m/s: moving faster than this counts as moving
 class Body:
     """A box that moves (or stands) through the scene: an agent, a prop of an agent class, or the ego.
 
-    `path` is its layout field path; `label` names it in messages. `motion` gives the reference point
-    (the box centre; the ego's rear axle, `rear_offset` m behind the centre). Present for appear ≤ t ≤ disappear.
+    `noun` is "agent", "prop" or "ego"; `index` its position in `agents` or `map.props` (-1 for the ego).
+    `motion` gives the reference point: the box centre, or for the ego the rear axle, `rear_offset` m behind
+    the centre along the heading. `length`/`width` in metres. Present for appear ≤ t ≤ disappear (s).
     """
 
-    label: str
-    path: str
-    rank: int  # which of a pair an issue points at: agents (2) before props (1) before the ego (0)
+    noun: str
+    ident: str
+    index: int
     klass: AgentClass
     length: float
     width: float
@@ -52,11 +54,29 @@ class Body:
     waypoint_times: np.ndarray | None = None
     lane: object = None
     rear_offset: float = 0.0
-    parked: bool = False
     explicit: bool = True  # False for the default ego standing at the origin
+
+    @property
+    def path(self) -> str:
+        return {"agent": f"agents[{self.index}]", "prop": f"map.props[{self.index}]", "ego": "ego"}[self.noun]
+
+    @property
+    def label(self) -> str:
+        return "the ego" if self.noun == "ego" else f"{self.noun} '{self.ident}'"
+
+    @property
+    def parked(self) -> bool:
+        return self.noun == "prop"
+
+    @property
+    def rank(self) -> int:
+        """Which of a pair is named first and carries the issue: agents, then props, then the ego."""
+        return {"agent": 2, "prop": 1, "ego": 0}[self.noun]
 
     def where(self, t: float) -> str:
         """The field path an issue at time t points at: the nearest waypoint, the lane, or the prop."""
+        if not self.explicit:
+            return self.path  # the default ego is not in the file
         if self.parked:
             return f"{self.path}.xy"
         if self.lane is not None:
@@ -84,7 +104,7 @@ def validate_layout(layout: Layout, source: SourceMap, file: str) -> list[Issue]
     times = _sample_times(layout.duration, bodies)
     center, yaw, present = _sample(bodies, times)
     _check_surface(layout, use, roads, bodies, times, center, yaw, present, f)
-    _check_extent(layout, bodies, times, center, present, f)
+    _check_extent(layout, use, bodies, times, center, present, f)
     _check_overlaps(bodies, times, center, yaw, present, f)
     _check_static_overlaps(layout, use, bodies, times, center, yaw, present, f)
     return f.sorted()
@@ -129,20 +149,18 @@ def _bodies(layout: Layout, roads: RoadGeometry, use: Usable) -> list[Body]:
     tracks = compile_agents(sub, roads)
     bodies = []
     for tr, i in zip(tracks, agent_idx + prop_idx):
-        parked = tr.parked
-        path = f"map.props[{i}]" if parked else f"agents[{i}]"
-        traj = None if parked else layout.agents[i].trajectory
+        traj = None if tr.parked else layout.agents[i].trajectory
         bodies.append(Body(
-            label=f"{'prop' if parked else 'agent'} '{tr.id}'", path=path, rank=1 if parked else 2,
+            noun="prop" if tr.parked else "agent", ident=tr.id, index=i,
             klass=tr.klass, length=tr.size[0], width=tr.size[1], motion=tr.motion, appear=tr.appear,
-            disappear=tr.disappear, parked=parked, lane=traj.lane if traj else None,
+            disappear=tr.disappear, lane=traj.lane if traj else None,
             waypoint_times=np.array([w.t for w in traj.waypoints]) if traj and traj.waypoints else None))
     if use.ego:
         ego = layout.ego or DEFAULT_EGO
         length, width, _ = ego.size
         traj = ego.trajectory
         bodies.append(Body(
-            label="the ego", path="ego", rank=0, klass=EGO_CLASS, length=length, width=width,
+            noun="ego", ident="ego", index=-1, klass=EGO_CLASS, length=length, width=width,
             motion=build_motion(traj, roads), appear=0.0, disappear=np.inf, lane=traj.lane,
             waypoint_times=np.array([w.t for w in traj.waypoints]) if traj.waypoints else None,
             rear_offset=length / 2 - ego.rear_overhang, explicit=layout.ego is not None))
@@ -181,13 +199,13 @@ def _check_presence(layout: Layout, bodies: list[Body], f: Findings) -> None:
         if b.parked:
             continue
         t0, t1 = b.motion.t_start, b.motion.t_end
-        if b.rank == 0:
+        if b.noun == "ego":
             if b.lane is not None and t1 < layout.duration:
                 f.error(f"{b.path}.trajectory.lane", f"the ego reaches the end of its lane at t={t1:.2f} s, before "
                         f"the scene ends ({layout.duration:g} s); start further back, drive slower or shorten "
                         "the scene")
             continue
-        agent = layout.agents[int(b.path[7:-1])]
+        agent = layout.agents[b.index]
         if b.waypoint_times is not None and len(b.waypoint_times) == 1:
             continue  # one waypoint: standing still whenever present
         span = "its trajectory" if b.lane is None else "its lane motion"
@@ -222,41 +240,45 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
     else:
         accel = np.hypot(*(np.diff(vel, axis=0) / dt[:, None]).T)
     k = b.klass
-    i = int(np.argmax(speed))
-    vmax, tv = float(speed[i]), float(ts[i])
-    speed_path, accel_path = b.where(tv), b.where(tv)
-    if b.lane is not None:
-        speed_path = f"{b.path}.trajectory.lane.{'acceleration' if b.lane.acceleration > 0 else 'speed'}"
-        accel_path = f"{b.path}.trajectory.lane.{'deceleration' if b.lane.stop_s is not None else 'acceleration'}"
-    who = f"{b.label} ({k.name})" if b.rank else f"the ego (limits of class '{k.name}')"
+    t_acc = 0.5 * (ts[:-1] + ts[1:])
+    lane = b.lane
+    speed_path = f"{b.path}.trajectory.lane.{'acceleration' if lane.acceleration > 0 else 'speed'}" if lane else None
+    accel_path = (f"{b.path}.trajectory.lane.{'deceleration' if lane.stop_s is not None else 'acceleration'}"
+                  if lane else None)
+    who = f"{b.label} ({k.name})" if b.noun != "ego" else f"the ego (limits of class '{k.name}')"
+    vmax = float(speed.max())
     if k.max_speed == 0:
         if vmax > SPEED_EPS:
-            f.error(speed_path, f"{who} cannot move, but moves at {vmax:.2f} m/s at t={tv:.2f} s; give it a "
-                                "single waypoint or make it a prop")
+            t = _first_above(ts, speed, SPEED_EPS)
+            f.error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
+                                              "m/s); give it a single waypoint or make it a prop")
         return
-    if vmax > k.max_speed + SPEED_EPS:
-        f.error(speed_path, f"{who} reaches {vmax:.1f} m/s at t={tv:.2f} s, above the physical limit "
-                            f"{k.max_speed:g} m/s; slow it down (spread its waypoints in time)")
-    elif vmax > k.typical_speed + SPEED_EPS:
-        f.warning(speed_path, f"{who} reaches {vmax:.1f} m/s at t={tv:.2f} s, above the typical "
-                              f"{k.typical_speed:g} m/s of its class")
-    if b.lane is not None:
-        limit = next(r.speed_limit for r in layout.map.roads if r.id == b.lane.road)
+    for value, times, name, unit, limits in (
+            (speed, ts, "speed", "m/s", (k.max_speed, k.typical_speed)),
+            (accel, t_acc, "acceleration", "m/s²", (k.max_accel, k.typical_accel))):
+        if not len(value):
+            continue
+        peak = float(value.max())
+        path = speed_path if name == "speed" else accel_path
+        for limit, kind, report in ((limits[0], "physical limit", f.error), (limits[1], "typical", f.warning)):
+            if peak > limit + SPEED_EPS:
+                t = _first_above(times, value, limit + SPEED_EPS)
+                advice = ("; slow it down (spread its waypoints in time)" if name == "speed" else
+                          "; smooth its motion (more time between waypoints, matching velocities)")
+                report(path or b.where(t), f"{who}: {name} above the {kind} {limit:g} {unit} of its class from "
+                                           f"t={t:.2f} s (up to {peak:.1f} {unit})"
+                                           + (advice if kind == "physical limit" else ""))
+                break
+    if lane is not None:
+        limit = next(r.speed_limit for r in layout.map.roads if r.id == lane.road)
         if vmax > limit + SPEED_EPS:
-            f.warning(speed_path, f"{b.label if b.rank else 'the ego'} drives at up to {vmax:.1f} m/s, above the "
-                                  f"speed limit {limit:g} m/s of road '{b.lane.road}'")
-    if len(accel):
-        j = int(np.argmax(accel))
-        amax, ta = float(accel[j]), float(0.5 * (ts[j] + ts[j + 1]))
-        if b.lane is None:
-            accel_path = b.where(ta)
-        if amax > k.max_accel + SPEED_EPS:
-            f.error(accel_path, f"{who} accelerates at {amax:.1f} m/s² at t={ta:.2f} s, above the physical limit "
-                                f"{k.max_accel:g} m/s²; smooth its motion (more time between waypoints, "
-                                "matching velocities)")
-        elif amax > k.typical_accel + SPEED_EPS:
-            f.warning(accel_path, f"{who} accelerates at {amax:.1f} m/s² at t={ta:.2f} s, above the typical "
-                                  f"{k.typical_accel:g} m/s² of its class")
+            t = _first_above(ts, speed, limit + SPEED_EPS)
+            f.warning(speed_path, f"{b.label}: speed above the speed limit {limit:g} m/s of road '{lane.road}' "
+                                  f"from t={t:.2f} s (up to {vmax:.1f} m/s)")
+
+
+def _first_above(times: np.ndarray, values: np.ndarray, limit: float) -> float:
+    return float(times[int(np.argmax(values > limit))])
 
 
 # --------------------------------------------------------------------------------------- surface, extent
@@ -309,9 +331,9 @@ def _perimeter(length: float, width: float, step: float = 1.0) -> np.ndarray:
     """Points (P, 2) around a box's outline in its own frame, at most `step` m apart, corners included."""
     nl, nw = max(2, int(np.ceil(length / step)) + 1), max(2, int(np.ceil(width / step)) + 1)
     xs, ys = np.linspace(-length / 2, length / 2, nl), np.linspace(-width / 2, width / 2, nw)
-    return np.unique(np.vstack([np.stack([xs, np.full(nl, -width / 2)], 1), np.stack([xs, np.full(nl, width / 2)], 1),
-                                np.stack([np.full(nw, -length / 2), ys], 1), np.stack([np.full(nw, length / 2), ys], 1)]),
-                     axis=0)
+    sides = [np.stack([xs, np.full(nl, -width / 2)], 1), np.stack([xs, np.full(nl, width / 2)], 1),
+             np.stack([np.full(nw, -length / 2), ys], 1), np.stack([np.full(nw, length / 2), ys], 1)]
+    return np.unique(np.vstack(sides), axis=0)
 
 
 def _to_world(local: np.ndarray, center: np.ndarray, yaw: np.ndarray) -> np.ndarray:
@@ -355,9 +377,9 @@ def _check_surface(layout, use, roads, bodies, times, center, yaw, present, f) -
                                        "driveable_surface or parking areas")
 
 
-def _check_extent(layout, bodies, times, center, present, f) -> None:
+def _check_extent(layout, use, bodies, times, center, present, f) -> None:
     """Every centre inside an explicit map extent while present (the default extent contains everything)."""
-    if layout.map.extent is None:
+    if layout.map.extent is None or not use.extent:
         return
     x0, y0, x1, y1 = layout.map.extent
     out = present & ((center[..., 0] < x0) | (center[..., 0] > x1) | (center[..., 1] < y0) | (center[..., 1] > y1))
@@ -392,10 +414,7 @@ def _half_extents(bodies: list[Body]) -> np.ndarray:
 
 
 def _pair_message(a: Body, b: Body, t: float) -> str:
-    if a.rank == b.rank and a.rank:
-        names = f"{a.label.split()[0]}s {a.label.split()[1]} and {b.label.split()[1]}"
-    else:
-        names = f"{a.label} and {b.label}"
+    names = (f"{a.noun}s '{a.ident}' and '{b.ident}'" if a.noun == b.noun else f"{a.label} and {b.label}")
     return f"{names} overlap at t={t:.2f} s; change a trajectory, a position or the appear/disappear times"
 
 
@@ -406,15 +425,11 @@ def _check_overlaps(bodies, times, center, yaw, present, f, chunk: int = 4096) -
         return
     half = _half_extents(bodies)
     radius = np.hypot(half[:, 0], half[:, 1])
-    # Swept bounding boxes prune pairs that are never near each other.
-    big = np.where(present[..., None], center, np.nan)
-    with np.errstate(invalid="ignore"):
-        lo = np.nanmin(big, axis=1) - radius[:, None] if present.any() else None
-        hi = np.nanmax(big, axis=1) + radius[:, None] if present.any() else None
-    if lo is None:
-        return
+    # Swept bounding boxes prune pairs that are never near each other (never present: lo = inf, hi = -inf).
+    lo = np.where(present[..., None], center, np.inf).min(axis=1) - radius[:, None]
+    hi = np.where(present[..., None], center, -np.inf).max(axis=1) + radius[:, None]
     ia, ib = np.triu_indices(nb, 1)
-    near = np.all((lo[ia] <= hi[ib]) & (lo[ib] <= hi[ia]), axis=1)  # NaN (never present) compares False
+    near = np.all((lo[ia] <= hi[ib]) & (lo[ib] <= hi[ia]), axis=1)
     ia, ib = ia[near], ib[near]
     first = {}
     for s in range(0, len(ia), chunk):
@@ -431,16 +446,11 @@ def _check_overlaps(bodies, times, center, yaw, present, f, chunk: int = 4096) -
             if key not in first or mm < first[key]:
                 first[key] = int(mm)
     for (i, j), m in sorted(first.items()):
-        a, b = bodies[i], bodies[j]
-        if b.rank > a.rank:
-            a, b = b, a  # name the agent first, then the prop, then the ego
-        target = a if a.rank != b.rank or _order(a) > _order(b) else b
-        first_named, second = (b, a) if a.rank == b.rank and _order(b) < _order(a) else (a, b)
-        f.error(target.where(times[m]), _pair_message(first_named, second, times[m]))
-
-
-def _order(b: Body) -> int:
-    return int(b.path[b.path.rindex("[") + 1:-1]) if b.path.endswith("]") else -1
+        # Named in file order, agents before props before the ego; the issue points at the later of two
+        # agents (or props), otherwise at the agent (or prop).
+        a, b = sorted((bodies[i], bodies[j]), key=lambda z: (-z.rank, z.index))
+        target = b if a.noun == b.noun else a
+        f.error(target.where(times[m]), _pair_message(a, b, times[m]))
 
 
 def _check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) -> None:
@@ -478,8 +488,7 @@ def _check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) 
     for (k, o), mm in sorted(first.items()):
         b = bodies[k]
         f.error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
-                                    f"{'agent' if b.rank == 2 else 'prop' if b.rank == 1 else 'ego'} or the "
-                                    f"{names[o].split()[0]}")
+                                    f"{b.noun} or the {names[o].split()[0]}")
 
 
 def _to_world_each(local: np.ndarray, center: np.ndarray, yaw: np.ndarray) -> np.ndarray:

@@ -6,20 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..classes import FREE, OCC3D_ID, STATIC_CLASSES
+from ..classes import FREE, OCC3D_ID, STATIC_CLASSES, STATIC_PROPS  # noqa: F401 (STATIC_PROPS re-exported)
 from ..layout.geometry import RoadGeometry
 from ..layout.schema import Map
 
 RASTER_RES = 0.1  # m per cell: fine enough that 0.4 m voxels sample it without visible steps
 
-# Map props that are part of the static world (not annotated agents): Occ3D class, default size (l, w, h).
-STATIC_PROPS: dict[str, tuple[str, tuple[float, float, float]]] = {
-    "pole": ("manmade", (0.3, 0.3, 6.0)),
-    "sign": ("manmade", (0.15, 0.9, 2.6)),
-    "bench": ("manmade", (1.8, 0.6, 0.9)),
-    "hydrant": ("manmade", (0.4, 0.4, 0.8)),
-    "tree": ("vegetation", (2.5, 2.5, 6.0)),
-}
 
 
 @dataclass(frozen=True)
