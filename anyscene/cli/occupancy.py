@@ -31,19 +31,19 @@ def add_grid_argument(p: argparse.ArgumentParser) -> None:
 
 
 def load_valid_world(path: Path):
-    """Validate a layout file (errors stop, warnings are printed) and compile its World."""
+    """Load and validate a layout file (errors stop with the validator's FILE:LINE:COL messages, warnings are
+    printed) and compile its World."""
     from ..errors import LayoutError
-    from ..layout.validate import check_layout_file
+    from ..layout.validate import failed, validate_layout
     from ..layout.yamlio import load_layout
     from ..world import World
 
-    issues = check_layout_file(path, strict=False) or []
-    errors = [i for i in issues if i.severity == "error"]
-    if errors:
-        raise LayoutError(list(issues))
+    layout, source = load_layout(path)
+    issues = validate_layout(layout, source, str(path))
+    if failed(issues, strict=False):
+        raise LayoutError(issues)
     for issue in issues:
         print(issue, file=sys.stderr)
-    layout, _ = load_layout(path)
     return World.compile(layout)
 
 

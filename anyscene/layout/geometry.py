@@ -177,11 +177,19 @@ def _zebra(poly, direction: np.ndarray):
 
 def _dashed(pts: np.ndarray, width: float):
     from shapely.geometry import LineString
-    from shapely.ops import substring, unary_union
+    from shapely.ops import unary_union
 
-    line = LineString(pts)
-    parts = [substring(line, a, min(a + DASH, line.length)) for a in np.arange(0, line.length, DASH + GAP)]
-    return unary_union([p.buffer(width / 2, cap_style="flat") for p in parts if p.length > 0.1])
+    s = polyline_arclength(pts)
+    parts = []
+    for a in np.arange(0.0, s[-1], DASH + GAP):
+        b = min(a + DASH, s[-1])
+        if b - a <= 0.1:
+            continue
+        i0, i1 = np.searchsorted(s, [a, b], side="right")
+        inner = pts[i0:i1][(s[i0:i1] > a) & (s[i0:i1] < b)]
+        ends = np.stack([np.interp([a, b], s, pts[:, 0]), np.interp([a, b], s, pts[:, 1])], axis=1)
+        parts.append(LineString(np.vstack([ends[:1], inner, ends[1:]])).buffer(width / 2, cap_style="flat"))
+    return unary_union(parts)
 
 
 def _solid(pts: np.ndarray, width: float):

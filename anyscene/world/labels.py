@@ -7,16 +7,15 @@ Layout of an output folder::
     DIR/000001/labels.npz        flow float32 (nx, ny, nz, 2) (ego-frame x/y velocity, m/s)
     ...
 
-The npz files are byte-for-byte deterministic: entries are written in a fixed order with a fixed timestamp
-(`numpy.savez_compressed` stamps the current time into the zip headers). They load with `numpy.load` like
-the released Occ3D labels, whose first key is also `semantics`.
+The npz files are written by `numpy.savez_compressed` and are byte-for-byte deterministic: entries in a fixed
+order, each stamped with zipfile's fixed default date. They load with `numpy.load` like the released Occ3D
+labels, whose first key is also `semantics`.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
@@ -28,35 +27,29 @@ from ..errors import OutputError
 from .grid import GridSpec
 from .world import OccupancyFrame, World
 
-# Occ3D keys first, then the extras of this package; writers keep this order.
-LABEL_KEYS: tuple[str, ...] = ("semantics", "mask_lidar", "mask_camera", "instances", "flow")
-FRAME_KEYS: tuple[str, ...] = ("semantics", "instances", "flow")  # what `write_occupancy` stores per frame
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp; the released Occ3D files carry it too
+# What `write_occupancy` stores per frame, in file order: the Occ3D key first. There are no visibility masks
+# (mask_lidar, mask_camera) without simulated sensors; the dataset export adds them.
+FRAME_KEYS: tuple[str, ...] = ("semantics", "instances", "flow")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # zipfile's default entry date; the released Occ3D files carry it too
 INDEX_FORMAT = "anyscene-occupancy"
 INDEX_VERSION = 1
 
 
 def save_npz(path: str | Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write `arrays` as a compressed `.npz` whose bytes depend only on the arrays and their order.
+    """Write `arrays` with `numpy.savez_compressed`, entries in the mapping's order.
 
-    Readable with `numpy.load`; entries are `<key>.npy`, deflate-compressed, zip64 like numpy's own writer.
+    The bytes depend only on the arrays and their order: numpy writes each entry through `zipfile`, whose
+    entries carry the fixed timestamp `ZIP_DATE` rather than the current time (checked by the tests).
     """
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with zf.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(value), allow_pickle=False)
+    np.savez_compressed(path, **{key: np.ascontiguousarray(value) for key, value in arrays.items()})
 
 
 def frame_labels(frame: OccupancyFrame) -> dict[str, np.ndarray]:
     """The arrays of one frame's `labels.npz`, in file order: semantics uint8 (nx, ny, nz), instances uint16
     (nx, ny, nz), flow float32 (nx, ny, nz, 2)."""
-    arrays = {"semantics": frame.semantics.astype(np.uint8, copy=False),
-              "instances": frame.instances.astype(np.uint16, copy=False),
-              "flow": frame.flow.astype(np.float32, copy=False)}
-    return {k: arrays[k] for k in FRAME_KEYS}
+    return {"semantics": frame.semantics.astype(np.uint8, copy=False),
+            "instances": frame.instances.astype(np.uint16, copy=False),
+            "flow": frame.flow.astype(np.float32, copy=False)}
 
 
 def frame_record(index: int, frame: OccupancyFrame) -> dict:
@@ -105,16 +98,22 @@ def write_occupancy(world: World, out: str | Path, times: Iterable[float], grid:
             if on_frame is not None:
                 on_frame(n)
         index = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "scene": world.layout.name,
-                 "grid": asdict(grid), "shape": list(grid.shape), "rate": float(rate),
-                 "keys": list(FRAME_KEYS),
+                 "grid": asdict(grid), "shape": list(grid.shape), "rate": float(rate), "keys": list(FRAME_KEYS),
                  "classes": list(OCC3D_NAMES), "frames": records}
-        (partial / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+        (partial / "index.json").write_text(_index_text(index), encoding="utf-8")
         _move_into_place(partial, out)
     except OSError as e:
         raise OutputError(f"{out}: cannot write: {e.strerror or e}") from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return out
+
+
+def _index_text(index: dict) -> str:
+    """JSON with one line per top-level field and per frame (readable, diffable, deterministic)."""
+    head = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in index.items() if k != "frames"]
+    frames = ",\n".join(f"    {json.dumps(r)}" for r in index["frames"])
+    return "{\n" + "\n".join(head) + '\n  "frames": [\n' + frames + "\n  ]\n}\n"
 
 
 def _move_into_place(partial: Path, out: Path) -> None:
