@@ -50,43 +50,66 @@ class StaticMap:
 
 
 class _Canvas:
-    """Paints shapely polygons into an (nx, ny) raster whose cell centres sit at integer coordinates."""
+    """Paints shapely polygons into an (nx, ny) raster: a cell takes the value when its centre lies inside the
+    polygon (even-odd scanline fill, holes included), so the raster samples the map exactly at cell centres."""
 
-    def __init__(self, x0: float, y0: float, res: float, nx: int, ny: int, fill, mode: str = "L"):
-        from PIL import Image, ImageDraw
-
+    def __init__(self, x0: float, y0: float, res: float, nx: int, ny: int, fill, dtype=np.uint8):
         self.x0, self.y0, self.res = x0, y0, res
-        self.image = Image.new(mode, (nx, ny), fill)
-        self.draw = ImageDraw.Draw(self.image)
+        self.data = np.full((nx, ny), fill, dtype=dtype)
 
-    def _px(self, coords) -> list[tuple[float, float]]:
-        c = np.asarray(coords)[:, :2]
-        return [((x - self.x0) / self.res - 0.5, (y - self.y0) / self.res - 0.5) for x, y in c]
+    def _rings(self, geom) -> list[np.ndarray]:
+        if geom is None or geom.is_empty:
+            return []
+        if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+            return [r for g in geom.geoms for r in self._rings(g)]
+        if geom.geom_type != "Polygon":
+            return []
+        return [np.asarray(geom.exterior.coords)[:, :2]] + [np.asarray(h.coords)[:, :2] for h in geom.interiors]
+
+    def mask(self, geom) -> tuple[tuple[slice, slice], np.ndarray] | None:
+        """The cells whose centres lie inside `geom`: a (bbox slices, boolean block) pair, None when empty."""
+        nx, ny = self.data.shape
+        rings = self._rings(geom)
+        if not rings:
+            return None
+        a = np.vstack([r[:-1] for r in rings])
+        b = np.vstack([r[1:] for r in rings])
+        # Rows whose centre y satisfies min(y_a, y_b) <= y < max(y_a, y_b) cross the edge (half-open rule).
+        ylo, yhi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+        jlo = np.maximum(np.ceil((ylo - self.y0) / self.res - 0.5).astype(np.int64), 0)
+        jhi = np.minimum(np.ceil((yhi - self.y0) / self.res - 0.5).astype(np.int64), ny)  # exclusive
+        counts = np.maximum(jhi - jlo, 0)
+        if counts.sum() == 0:
+            return None
+        e = np.repeat(np.arange(len(a)), counts)
+        rows = jlo[e] + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
+        yc = self.y0 + self.res * (rows + 0.5)
+        xa = a[e, 0] + (yc - a[e, 1]) * (b[e, 0] - a[e, 0]) / (b[e, 1] - a[e, 1])
+        order = np.lexsort((xa, rows))
+        rows, xa = rows[order], xa[order]
+        # Crossings pair up within each row (even-odd rule): (1st, 2nd), (3rd, 4th), ...
+        starts, ends, rr = xa[0::2], xa[1::2], rows[0::2]
+        i0 = np.clip(np.ceil((starts - self.x0) / self.res - 0.5).astype(np.int64), 0, nx)
+        i1 = np.clip(np.floor((ends - self.x0) / self.res - 0.5).astype(np.int64) + 1, 0, nx)
+        keep = i1 > i0
+        i0, i1, rr = i0[keep], i1[keep], rr[keep]
+        if i0.size == 0:
+            return None
+        bi0, bi1, bj0, bj1 = int(i0.min()), int(i1.max()), int(rr.min()), int(rr.max()) + 1
+        w, h = bi1 - bi0 + 1, bj1 - bj0
+        flat = np.bincount((i0 - bi0) * h + (rr - bj0), minlength=w * h)
+        flat -= np.bincount((i1 - bi0) * h + (rr - bj0), minlength=w * h)
+        block = np.cumsum(flat.astype(np.int8).reshape(w, h), axis=0, dtype=np.int8)[:-1] > 0
+        return (slice(bi0, bi1), slice(bj0, bj1)), block
 
     def polygon(self, geom, value) -> None:
-        if geom is None or geom.is_empty:
-            return
-        if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
-            for g in geom.geoms:
-                self.polygon(g, value)
-            return
-        if geom.geom_type != "Polygon":
-            return
-        if not geom.interiors:
-            self.draw.polygon(self._px(geom.exterior.coords), fill=value)
-            return
-        # Holes: paint the polygon into a mask, then copy the value through it.
-        from PIL import Image, ImageDraw
-
-        mask = Image.new("1", self.image.size, 0)
-        d = ImageDraw.Draw(mask)
-        d.polygon(self._px(geom.exterior.coords), fill=1)
-        for hole in geom.interiors:
-            d.polygon(self._px(hole.coords), fill=0)
-        self.image.paste(value, mask=mask)
+        found = self.mask(geom)
+        if found is not None:
+            box, block = found
+            self.data[box][block] = value
 
     def array(self, dtype) -> np.ndarray:
-        return np.asarray(self.image, dtype=dtype).T.copy()
+        return self.data.astype(dtype, copy=False)
 
 
 def prop_footprint(xy, yaw: float, length: float, width: float):
@@ -110,7 +133,7 @@ def compile_static(m: Map, roads: RoadGeometry, extent: tuple[float, float, floa
     ground.polygon(roads.sidewalks, OCC3D_ID["sidewalk"])
     ground.polygon(roads.drivable, OCC3D_ID["driveable_surface"])
     struct = _Canvas(x0, y0, res, nx, ny, FREE)
-    top = _Canvas(x0, y0, res, nx, ny, 0.0, mode="F")
+    top = _Canvas(x0, y0, res, nx, ny, 0.0, dtype=np.float32)
     for a in m.areas:
         cls = OCC3D_ID[STATIC_CLASSES[a.cls]]
         poly = Polygon(a.polygon)
