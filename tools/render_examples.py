@@ -1,0 +1,149 @@
+"""Render the six cameras of a rig with the raster renderer for example layouts and save them tiled, for the
+README (docs/images/).
+
+    python tools/render_examples.py                                   # the default examples
+    python tools/render_examples.py layouts/urban_street.yaml --t 2.0 --time-of-day 17.5
+    python tools/render_examples.py --bench bench_raster.json         # also time render_rgb, write JSON
+
+Each image is 3 × 2 tiles (front-left, front, front-right over back-left, back, back-right), every camera at
+--size, sun shadows cast with the sensors' ray caster. The benchmark times the camera cast, the shadow cast
+and render_rgb per camera (median of --repeat runs, wall-clock seconds) at the rig's full resolution.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# (layout, scene time s, time of day h or None for the style's default)
+DEFAULT_EXAMPLES = (("layouts/urban_street.yaml", 2.0, 10.0), ("layouts/four_way_intersection.yaml", 6.0, 15.5))
+TILE_ORDER = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_LEFT", "CAM_BACK", "CAM_BACK_RIGHT")
+
+
+def render_rig(world, scene, rig, t: float, style, markings, buildings, seed: int, shadows: bool = True) -> dict:
+    """RGB images (H, W, 3) uint8 by channel of every camera of `rig` at scene time t."""
+    from anyscene.render.lighting import sun_shadow
+    from anyscene.render.raster import render_rgb
+    from anyscene.sensors.camera import render_camera
+
+    ego, agents = world.ego_pose(t), world.states(t)
+    out = {}
+    for cam in rig.cameras:
+        frame = render_camera(scene, cam, ego, t)
+        shadow = sun_shadow(frame, scene, style) if shadows else None
+        out[cam.channel] = render_rgb(frame, cam, style, markings, seed, agents=agents, buildings=buildings,
+                                      shadow=shadow)
+    return out
+
+
+def tile(images: dict, label: bool = True) -> np.ndarray:
+    """The six camera images as one (2H, 3W, 3) uint8 mosaic, channel names in the corners."""
+    from PIL import Image, ImageDraw
+
+    rows = []
+    for r in range(2):
+        row = []
+        for name in TILE_ORDER[3 * r:3 * r + 3]:
+            img = Image.fromarray(images[name])
+            if label:
+                d = ImageDraw.Draw(img)
+                d.rectangle((4, 4, 8 + 7 * len(name), 20), fill=(0, 0, 0))
+                d.text((7, 6), name, fill=(255, 255, 255))
+            row.append(np.asarray(img))
+        rows.append(np.concatenate(row, axis=1))
+    return np.concatenate(rows, axis=0)
+
+
+def bench(world, scene, rig, t: float, style, markings, buildings, repeat: int) -> dict:
+    """Median seconds per camera of the cast, the shadow cast and render_rgb, at the rig's resolution."""
+    from anyscene.render.lighting import sun_shadow
+    from anyscene.render.raster import render_rgb
+    from anyscene.sensors.camera import render_camera
+
+    ego, agents = world.ego_pose(t), world.states(t)
+    rows = {}
+    for cam in rig.cameras:
+        frame = render_camera(scene, cam, ego, t)
+        shadow = sun_shadow(frame, scene, style)
+        render_rgb(frame, cam, style, markings, 0, agents=agents, buildings=buildings, shadow=shadow)  # warm
+        times = {"cast": [], "shadow": [], "render_rgb": []}
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            frame = render_camera(scene, cam, ego, t)
+            t1 = time.perf_counter()
+            shadow = sun_shadow(frame, scene, style)
+            t2 = time.perf_counter()
+            render_rgb(frame, cam, style, markings, 0, agents=agents, buildings=buildings, shadow=shadow)
+            t3 = time.perf_counter()
+            times["cast"].append(t1 - t0)
+            times["shadow"].append(t2 - t1)
+            times["render_rgb"].append(t3 - t2)
+        rows[cam.channel] = {k: float(np.median(v)) for k, v in times.items()}
+    return {"width": rig.cameras[0].width, "height": rig.cameras[0].height, "repeat": repeat, "cameras": rows,
+            "render_rgb_median_s": float(np.median([r["render_rgb"] for r in rows.values()])),
+            "cast_median_s": float(np.median([r["cast"] for r in rows.values()])),
+            "marking_tile_bytes": markings.cached_bytes}
+
+
+def main(argv=None) -> int:
+    from PIL import Image
+
+    from anyscene.layout import load_layout
+    from anyscene.render.markings import BuildingIndex, MarkingRaster
+    from anyscene.render.raster import load_style
+    from anyscene.sensors.raycast import WorldScene
+    from anyscene.sensors.rig import load_rig
+    from anyscene.world import World
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("layouts", nargs="*", help="layout files (default: two examples at chosen times)")
+    ap.add_argument("--t", type=float, default=None, help="scene time in seconds (default per example, else 2)")
+    ap.add_argument("--time-of-day", type=float, default=None, help="hours; default per example or the style's")
+    ap.add_argument("--size", default="800x450", help="camera resolution WxH (default 800x450)")
+    ap.add_argument("--rig", default="nuscenes", help="rig name or file (default nuscenes)")
+    ap.add_argument("--style", default=None, help="raster style name or file (default configs/render/raster.yaml)")
+    ap.add_argument("--seed", type=int, default=0, help="render seed")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "images"), help="output folder")
+    ap.add_argument("--format", default="jpg", choices=("jpg", "png"), help="image format (default jpg)")
+    ap.add_argument("--no-shadows", action="store_true", help="skip the sun shadow rays")
+    ap.add_argument("--bench", default=None, help="also time the renderer at full resolution; write JSON here")
+    ap.add_argument("--repeat", type=int, default=3, help="benchmark repetitions (default 3)")
+    args = ap.parse_args(argv)
+
+    examples = [(p, args.t if args.t is not None else 2.0, args.time_of_day) for p in args.layouts] or [
+        (ROOT / p, args.t if args.t is not None else t, args.time_of_day if args.time_of_day is not None else h)
+        for p, t, h in DEFAULT_EXAMPLES]
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = {}
+    for path, t, hour in examples:
+        layout, _ = load_layout(path)
+        world = World.compile(layout)
+        scene = WorldScene(world)
+        style = load_style(args.style, overrides={"time_of_day": hour} if hour is not None else None)
+        markings, buildings = MarkingRaster.build(world), BuildingIndex.build(world)
+        rig = load_rig(args.rig, (w, h))
+        images = render_rig(world, scene, rig, t, style, markings, buildings, args.seed, not args.no_shadows)
+        name = out / f"raster_{Path(path).stem}.{args.format}"
+        img = Image.fromarray(tile(images))
+        img.save(name, quality=88) if args.format == "jpg" else img.save(name, optimize=True)
+        print(f"{name}  ({name.stat().st_size // 1024} KB, t = {t} s, time of day {style.time_of_day} h)")
+        if args.bench:
+            report[Path(path).stem] = bench(world, scene, load_rig(args.rig), t, style, markings, buildings,
+                                            args.repeat)
+    if args.bench:
+        Path(args.bench).write_text(json.dumps(report, indent=2))
+        print(f"benchmark: {args.bench}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
