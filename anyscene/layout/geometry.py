@@ -25,7 +25,10 @@ def catmull_rom(pts: np.ndarray, step: float = 0.5) -> np.ndarray:
     """A centripetal-free uniform Catmull-Rom spline through pts, sampled about every `step` metres."""
     if len(pts) < 3:
         return pts
-    ext = np.vstack([2 * pts[0] - pts[1], pts, 2 * pts[-1] - pts[-2]])
+    if _closed(pts):  # a ring: wrap the neighbours so the seam is as smooth as the rest
+        ext = np.vstack([pts[-2], pts, pts[1]])
+    else:
+        ext = np.vstack([2 * pts[0] - pts[1], pts, 2 * pts[-1] - pts[-2]])
     out = []
     for i in range(1, len(ext) - 2):
         p0, p1, p2, p3 = ext[i - 1], ext[i], ext[i + 1], ext[i + 2]
@@ -37,18 +40,30 @@ def catmull_rom(pts: np.ndarray, step: float = 0.5) -> np.ndarray:
     return np.vstack(out)
 
 
+def _closed(pts: np.ndarray) -> bool:
+    """Whether a polyline of more than two segments ends where it starts (a ring)."""
+    return len(pts) > 3 and bool(np.hypot(*(pts[-1] - pts[0])) < 1e-6)
+
+
+def _mitre(n0: np.ndarray, n1: np.ndarray) -> np.ndarray:
+    m = n0 + n1
+    m /= np.linalg.norm(m, axis=-1, keepdims=True)
+    cos = np.sum(m * n1, axis=-1, keepdims=True)
+    return m / np.maximum(cos, 0.3)
+
+
 def offset_polyline(pts: np.ndarray, d: float) -> np.ndarray:
-    """Points offset by d to the left (positive) of the direction of travel, mitred at vertices."""
+    """Points offset by d to the left (positive) of the direction of travel, mitred at vertices (also at the
+    seam of a closed ring)."""
     seg = np.diff(pts, axis=0)
     seg /= np.linalg.norm(seg, axis=1, keepdims=True)
     normals = np.stack([-seg[:, 1], seg[:, 0]], axis=1)
     vn = np.empty_like(pts)
     vn[0], vn[-1] = normals[0], normals[-1]
     if len(pts) > 2:
-        m = normals[:-1] + normals[1:]
-        m /= np.linalg.norm(m, axis=1, keepdims=True)
-        cos = np.sum(m * normals[1:], axis=1, keepdims=True)
-        vn[1:-1] = m / np.maximum(cos, 0.3)
+        vn[1:-1] = _mitre(normals[:-1], normals[1:])
+    if _closed(pts):
+        vn[0] = vn[-1] = _mitre(normals[-1], normals[0])
     return pts + d * vn
 
 
