@@ -19,7 +19,7 @@ from anyscene.batch.runner import WORK, run_batch
 from anyscene.cli.main import main
 from anyscene.errors import ConfigError, OutputError
 
-from conftest import ROOT, SMALL_LAYOUT
+from testdata import ROOT, SMALL_LAYOUT
 
 VERSION = "v1.0-batchtest"
 # Tiny scenes: 0.5 s, 160x90, every sensor at the keyframe rate (2 keyframes), no condition maps or previews.

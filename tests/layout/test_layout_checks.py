@@ -13,7 +13,7 @@ from anyscene.errors import LayoutError
 from anyscene.layout import edit, parse_layout
 from anyscene.layout.schema import Agent, Ego, Layout, Prop
 from anyscene.layout.validate import boxes_overlap, check_layout, check_layout_file, validate_layout
-from conftest import ROOT, SMALL_LAYOUT
+from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))
 from layout_scenes import busy_layout  # noqa: E402

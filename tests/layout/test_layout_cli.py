@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SMALL_LAYOUT
+from testdata import ROOT, SMALL_LAYOUT
 
 HEAD = """\
 name: t

@@ -11,7 +11,7 @@ from anyscene.layout import dump_layout, edit, load_layout, parse_layout
 from anyscene.layout.edit import EditError
 from anyscene.layout.schema import Agent, Ego, LaneCounts, Layout, Map, Prop, Road, Trajectory, Waypoint
 from anyscene.layout.validate import validate_layout
-from conftest import ROOT, SMALL_LAYOUT
+from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))
 from layout_scenes import busy_layout  # noqa: E402

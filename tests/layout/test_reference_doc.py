@@ -13,7 +13,7 @@ from anyscene.classes import AGENT_CLASSES, STATIC_CLASSES
 from anyscene.layout import docgen
 from anyscene.layout.schema import YAML_KEY, Layout
 from anyscene.world.static import STATIC_PROPS
-from conftest import ROOT
+from testdata import ROOT
 
 PAGE = ROOT / "docs" / "layout.md"
 HEADER = ["field", "type", "unit", "default", "description", "example"]

@@ -131,7 +131,7 @@ def brightness(img: np.ndarray, mask: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def world():
-    from conftest import SMALL_LAYOUT
+    from testdata import SMALL_LAYOUT
 
     from anyscene.layout import parse_layout
     from anyscene.world import World

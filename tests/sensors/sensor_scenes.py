@@ -5,7 +5,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from conftest import SMALL_LAYOUT
+from testdata import SMALL_LAYOUT
 
 WALL_X = 20.0  # m: near face of the wall in WALL_LAYOUT (the ego stands at the origin facing +x)
 

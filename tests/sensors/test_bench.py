@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 
-from conftest import ROOT
+from testdata import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
 
