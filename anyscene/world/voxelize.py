@@ -1,8 +1,6 @@
 """Filling agents into an ego-frame grid: the class fills the agent's shape inside its box."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .grid import GridSpec
@@ -33,34 +31,68 @@ def shape_contains(shape: str, local: np.ndarray, size) -> np.ndarray:
     return _inside(shape, local[:, 0], local[:, 1], local[:, 2], size)
 
 
-def fill_agent(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
-               center: np.ndarray, yaw: float, size: np.ndarray, shape: str, cls: int, instance: int,
-               velocity: np.ndarray) -> None:
-    """Write one agent into the grid arrays in place. All inputs are in the ego frame.
+SHAPES = ("box", "cylinder", "cone")  # shape codes used by `fill_agents`
 
-    The agent occupies every voxel whose centre lies inside its shape, and always the voxel that contains its
-    centre, so that thin agents never vanish. `velocity` (2,) m/s goes into `flow`.
+
+def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
+                centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray, shapes: np.ndarray, classes: np.ndarray,
+                instance_ids: np.ndarray, velocities: np.ndarray) -> None:
+    """Write M agents into the grid arrays in place, all at once. Inputs are in the ego frame: centers (M, 3)
+    m, yaws (M,) rad, sizes (M, 3) (length, width, height) m, shapes (M,) indices into SHAPES, classes (M,)
+    Occ3D ids, instance_ids (M,), velocities (M, 2) m/s (written into `flow`).
+
+    An agent occupies every voxel whose centre lies inside its shape (`_inside`), and always the voxel that
+    contains its centre, so that thin agents never vanish. Agents are written in order (later ones win where
+    shapes touch the same voxel).
     """
-    c, s = math.cos(yaw), math.sin(yaw)
-    ext = (abs(c) * size[0] / 2 + abs(s) * size[1] / 2, abs(s) * size[0] / 2 + abs(c) * size[1] / 2, size[2] / 2)
-    lo = (grid.x_min, grid.y_min, grid.z_min)
-    v = grid.voxel
-    i0 = [max(math.floor((center[a] - ext[a] - lo[a]) / v), 0) for a in range(3)]
-    i1 = [min(math.floor((center[a] + ext[a] - lo[a]) / v) + 1, grid.shape[a]) for a in range(3)]
-    if any(b <= a for a, b in zip(i0, i1)):
+    if len(centers) == 0:
         return
-    xs = lo[0] + v * (np.arange(i0[0], i1[0]) + 0.5) - center[0]
-    ys = lo[1] + v * (np.arange(i0[1], i1[1]) + 0.5) - center[1]
-    zs = lo[2] + v * (np.arange(i0[2], i1[2]) + 0.5) - center[2]
-    lx = c * xs[:, None, None] + s * ys[None, :, None]
-    ly = -s * xs[:, None, None] + c * ys[None, :, None]
-    inside = _inside(shape, lx, ly, zs[None, None, :], size)
-    inside = np.broadcast_to(inside, (len(xs), len(ys), len(zs))).copy()
-    ci = [math.floor((center[a] - lo[a]) / v) - i0[a] for a in range(3)]
-    if all(0 <= ci[a] < inside.shape[a] for a in range(3)):
-        inside[ci[0], ci[1], ci[2]] = True
-    sl = (slice(i0[0], i1[0]), slice(i0[1], i1[1]), slice(i0[2], i1[2]))
-    semantics[sl][inside] = cls
-    instances[sl][inside] = instance
+    lo = np.array([grid.x_min, grid.y_min, grid.z_min])
+    shape = np.array(grid.shape)
+    c, s = np.cos(yaws), np.sin(yaws)
+    ext = np.stack([np.abs(c) * sizes[:, 0] / 2 + np.abs(s) * sizes[:, 1] / 2,
+                    np.abs(s) * sizes[:, 0] / 2 + np.abs(c) * sizes[:, 1] / 2, sizes[:, 2] / 2], axis=1)
+    i0 = np.maximum(np.floor((centers - ext - lo) / grid.voxel).astype(np.int64), 0)
+    i1 = np.minimum(np.floor((centers + ext - lo) / grid.voxel).astype(np.int64) + 1, shape)
+    dims = np.maximum(i1 - i0, 0)
+    counts = dims.prod(axis=1)
+    total = int(counts.sum())
+    if total:
+        agent = np.repeat(np.arange(len(centers)), counts)
+        local = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        dy, dz = dims[agent, 1], dims[agent, 2]
+        idx = np.stack([local // (dy * dz), (local // dz) % dy, local % dz], axis=1) + i0[agent]
+        rel = lo + grid.voxel * (idx + 0.5) - centers[agent]
+        ca, sa = c[agent], s[agent]
+        lx = ca * rel[:, 0] + sa * rel[:, 1]
+        ly = -sa * rel[:, 0] + ca * rel[:, 1]
+        size = sizes[agent]
+        inside = np.zeros(total, dtype=bool)
+        for code, name in enumerate(SHAPES):
+            sel = np.flatnonzero(shapes[agent] == code)
+            if sel.size:
+                inside[sel] = _inside(name, lx[sel], ly[sel], rel[sel, 2], size[sel].T)
+        agent, idx = agent[inside], idx[inside]
+    else:
+        agent, idx = np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
+    own = np.floor((centers - lo) / grid.voxel).astype(np.int64)
+    ok = np.all((own >= 0) & (own < shape), axis=1)
+    agent = np.concatenate([agent, np.flatnonzero(ok)])
+    idx = np.concatenate([idx, own[ok]])
+    order = np.argsort(agent, kind="stable")  # later agents overwrite earlier ones, as one by one would
+    agent, idx = agent[order], idx[order]
+    key = (idx[:, 0], idx[:, 1], idx[:, 2])
+    semantics[key] = classes[agent]
+    instances[key] = instance_ids[agent]
     if flow is not None:
-        flow[sl][inside] = velocity
+        flow[key] = velocities[agent]
+
+
+def fill_agent(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
+               center: np.ndarray, yaw: float, size, shape: str, cls: int, instance: int,
+               velocity: np.ndarray) -> None:
+    """Write one agent into the grid arrays in place (see `fill_agents`)."""
+    fill_agents(grid, semantics, instances, flow, np.asarray(center, dtype=np.float64)[None],
+                np.array([yaw], dtype=np.float64), np.asarray(size, dtype=np.float64)[None],
+                np.array([SHAPES.index(shape)]), np.array([cls]), np.array([instance]),
+                np.asarray(velocity, dtype=np.float64)[None])

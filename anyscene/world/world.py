@@ -15,7 +15,7 @@ from ..layout.schema import Ego, Layout, Trajectory, Waypoint
 from .agents import AgentStates, AgentTrack, compile_agents, states_at
 from .grid import GridSpec
 from .static import StaticMap, compile_static
-from .voxelize import fill_agent
+from .voxelize import SHAPES, fill_agents
 
 MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
 DEFAULT_EGO = Ego(trajectory=Trajectory(waypoints=(Waypoint(t=0.0, xy=(0.0, 0.0), yaw=0.0),)))
@@ -94,6 +94,7 @@ class World:
         self.ego_spec = ego
         self._ego_motion = build_motion(ego.trajectory, roads)
         self._columns: dict[GridSpec, tuple[np.ndarray, np.ndarray]] = {}
+        self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
 
     @classmethod
     def compile(cls, layout: Layout) -> "World":
@@ -166,11 +167,10 @@ class World:
             reach = np.hypot(st.size[idx, 0], st.size[idx, 1]) / 2
             lo, hi = np.array([grid.x_min, grid.y_min]), np.array(grid.upper[:2])
             near = np.all((centers[:, :2] + reach[:, None] >= lo) & (centers[:, :2] - reach[:, None] <= hi), axis=1)
-            for n in np.flatnonzero(near):
-                a = idx[n]
-                tr = self.agents[a]
-                fill_agent(grid, sem, inst, flow, centers[n], yaws[n], st.size[a], tr.klass.shape,
-                           int(st.occ3d[a]), int(st.instance[a]), vels[n])
+            sel = np.flatnonzero(near)
+            a = idx[sel]
+            fill_agents(grid, sem, inst, flow, centers[sel], yaws[sel], st.size[a], self._shape_codes[a],
+                        st.occ3d[a], st.instance[a].astype(np.uint16), vels[sel])
         if flow is None:
             flow = np.zeros((0,), dtype=np.float32)
         return OccupancyFrame(float(t), ego, grid, sem, inst, flow)
