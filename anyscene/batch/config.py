@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..errors import ConfigError
-from .sampler_config import omegaconf_message
+from ..config_io import apply_overrides, omegaconf_message
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "batch"
 
@@ -67,20 +67,8 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
     except Exception as e:  # YAML syntax errors come from the yaml parser
         raise ConfigError(f"{src}: cannot read the config: {str(e).splitlines()[0]}") from None
-    for key, value in (options or {}).items():
-        if value is None:
-            continue
-        try:
-            OmegaConf.update(cfg, key, value, merge=True)
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"option {key}={value!r}: {omegaconf_message(e)}") from None
-    for o in overrides:
-        if "=" not in o or not o.split("=", 1)[0].strip():
-            raise ConfigError(f"override {o!r}: expected key=value (e.g. generate.resolution=800x450)")
-        try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o]))
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"override {o!r}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
+    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
+                          reference="configs/batch/default.yaml")
     obj: BatchConfig = OmegaConf.to_object(cfg)
     _validate(obj, src)
     base = src.resolve().parent

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..classes import AGENT_CLASSES
+from ..config_io import apply_overrides, omegaconf_message
 from ..errors import ConfigError
 from ..world.static import STATIC_PROPS
 
@@ -121,20 +122,7 @@ def load_sampler_config(path: str | Path | None = None, overrides: Sequence[str]
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/sampler/default.yaml')}") from None
     except Exception as e:  # YAML syntax errors come from the yaml parser
         raise ConfigError(f"{src}: cannot read the config: {str(e).splitlines()[0]}") from None
-    for key, value in (options or {}).items():
-        if value is None:
-            continue
-        try:
-            OmegaConf.update(cfg, key, value, merge=False)
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"option {key}={value!r}: {omegaconf_message(e)}") from None
-    for o in overrides:
-        if "=" not in o or not o.split("=", 1)[0].strip():
-            raise ConfigError(f"override {o!r}: expected key=value (e.g. density.vehicles=2)")
-        try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o]))
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"override {o!r}: {omegaconf_message(e)}") from None
+    cfg = apply_overrides(cfg, overrides, options, example="density.vehicles=2")
     obj: SamplerConfig = OmegaConf.to_object(cfg)
     validate_sampler_config(obj, str(src))
     return obj
@@ -152,16 +140,6 @@ def sampler_config_from_dict(data: dict, where: str = "sampler config") -> Sampl
     obj: SamplerConfig = OmegaConf.to_object(cfg)
     validate_sampler_config(obj, where)
     return obj
-
-
-def omegaconf_message(e: Exception, reference: str = "") -> str:
-    """A one-line message for an omegaconf error, naming the key."""
-    key = getattr(e, "full_key", None)
-    msg = str(e).splitlines()[0]
-    if "not in struct" in msg or ("Key '" in msg and "not" in msg):
-        more = f"; see {reference} for the known keys" if reference else ""
-        return f"unknown key {key or msg!r}{more}"
-    return f"{key}: {msg}" if key else msg
 
 
 def validate_sampler_config(c: SamplerConfig, where: str = "sampler config") -> None:

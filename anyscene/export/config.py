@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ..config_io import apply_overrides, omegaconf_message
 from ..errors import ConfigError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "generate.yaml"
@@ -122,32 +123,12 @@ def load_config(path: str | Path | None = None, options: dict[str, Any] | None =
         if src.exists():
             cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
     except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {_omegaconf_message(e)}") from None
-    for key, value in (options or {}).items():
-        if value is None:
-            continue
-        try:
-            OmegaConf.update(cfg, key, value, merge=False)
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"option {key}={value!r}: {_omegaconf_message(e)}") from None
-    for o in overrides:
-        if "=" not in o or not o.split("=", 1)[0].strip():
-            raise ConfigError(f"override {o!r}: expected key=value (e.g. annotation.max_distance=40)")
-        try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o]))
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"override {o!r}: {_omegaconf_message(e)}") from None
+        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/generate.yaml')}") from None
+    cfg = apply_overrides(cfg, overrides, options, example="annotation.max_distance=40",
+                          reference="configs/generate.yaml")
     obj: GenerateConfig = OmegaConf.to_object(cfg)
     validate_config(obj)
     return obj
-
-
-def _omegaconf_message(e: Exception) -> str:
-    key = getattr(e, "full_key", None)
-    msg = str(e).splitlines()[0]
-    if "not in struct" in msg or "Key '" in msg and "not" in msg:
-        return f"unknown key {key or msg!r}; see configs/generate.yaml for the known keys"
-    return f"{key}: {msg}" if key else msg
 
 
 def validate_config(c: GenerateConfig) -> None:

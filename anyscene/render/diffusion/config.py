@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ...config_io import apply_overrides, omegaconf_message
 from ...errors import ConfigError
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "renderer"
@@ -91,30 +92,14 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> Render
     try:
         cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
     except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {_message(e)}") from None
-    for o in overrides:
-        if "=" not in o or not o.split("=", 1)[0].strip():
-            raise ConfigError(f"override {o!r}: expected key=value (e.g. train.max_steps=100)")
-        try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o]))
-        except OmegaConfBaseException as e:
-            raise ConfigError(f"override {o!r}: {_message(e)}") from None
+        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/renderer/tiny.yaml')}") from None
+    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml")
     try:
         obj: RendererTrainConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {_message(e)}") from None
+        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/renderer/tiny.yaml')}") from None
     validate_train_config(obj, str(src))
     return obj
-
-
-def _message(e: Exception) -> str:
-    key = getattr(e, "full_key", None)
-    msg = str(e).splitlines()[0]
-    if "not in struct" in msg or ("Key '" in msg and "not" in msg):
-        return f"unknown key {key or msg!r}; see configs/renderer/tiny.yaml for the known keys"
-    if "missing mandatory value" in msg.lower():
-        return f"{key}: missing value (set it in the file or as an override {key}=...)"
-    return f"{key}: {msg}" if key else msg
 
 
 def validate_train_config(c: RendererTrainConfig, where: str = "config") -> None:
