@@ -12,6 +12,8 @@ before the next is made, so memory does not grow with the number of frames.
 """
 from __future__ import annotations
 
+import json
+
 import os
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
@@ -25,28 +27,17 @@ from .world import World
 
 # Occ3D class colours (RGB) of the widely used Occ3D-nuScenes visualisation, indexed by class id; the last
 # row (17, free) is the background.
-OCC3D_PALETTE = np.array([
-    (0, 0, 0),        # 0 others
-    (255, 120, 50),   # 1 barrier
-    (255, 192, 203),  # 2 bicycle
-    (255, 255, 0),    # 3 bus
-    (0, 150, 245),    # 4 car
-    (0, 255, 255),    # 5 construction_vehicle
-    (200, 180, 0),    # 6 motorcycle
-    (255, 0, 0),      # 7 pedestrian
-    (255, 240, 150),  # 8 traffic_cone
-    (135, 60, 0),     # 9 trailer
-    (160, 32, 240),   # 10 truck
-    (255, 0, 255),    # 11 driveable_surface
-    (139, 137, 137),  # 12 other_flat
-    (75, 0, 75),      # 13 sidewalk
-    (150, 240, 80),   # 14 terrain
-    (230, 230, 250),  # 15 manmade
-    (0, 175, 0),      # 16 vegetation
-    (40, 40, 48),     # 17 free
-], dtype=np.uint8)
-EGO_COLOR = (0, 255, 127)
-EGO_PATH_COLOR = (0, 150, 75)  # the ego's route in the world view, darker than the ego itself
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def _load_palette() -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int]]:
+    """Class colours from assets/palette.json: (18, 3) uint8 by Occ3D id, the ego's and its route's colours."""
+    data = json.loads((ASSETS / "palette.json").read_text())
+    table = np.array([data["occ3d"][name] for name in OCC3D_NAMES], dtype=np.uint8)
+    return table, tuple(data["ego"]), tuple(data["ego_path"])
+
+
+OCC3D_PALETTE, EGO_COLOR, EGO_PATH_COLOR = _load_palette()  # the route is drawn darker than the ego itself
 TEXT_COLOR, OUTLINE_COLOR, PANEL_COLOR = (255, 255, 255), (0, 0, 0), (20, 20, 24)
 ARROW_SECONDS = 1.0  # a velocity arrow is as long as the distance covered in this time
 MIN_ARROW_SPEED = 0.2  # m/s: slower agents get no arrow
