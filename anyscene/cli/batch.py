@@ -3,21 +3,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
+from .overrides import TrailingOverrides
+
 EXIT_SOME_FAILED = 3  # anyscene.batch.runner.EXIT_SOME_FAILED (kept import-free for --help)
-OVERRIDE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*=")
-
-
-class TrailingOverrides(argparse.ArgumentParser):
-    """A parser that also accepts key=value arguments after the options (collected into `overrides`)."""
-
-    def parse_known_args(self, args=None, namespace=None):
-        ns, extras = super().parse_known_args(args, namespace)
-        ns.overrides = list(getattr(ns, "overrides", None) or []) + [a for a in extras if OVERRIDE.match(a)]
-        return ns, [a for a in extras if not OVERRIDE.match(a)]
 
 
 def add_parser(subparsers, verb: str, help_text: str) -> None:

@@ -2,22 +2,10 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from ..errors import ConfigError
-
-OVERRIDE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*=")
-
-
-class _TrailingOverrides(argparse.ArgumentParser):
-    """A parser that collects key=value arguments left after the options into `overrides` (argparse alone
-    cannot take positionals both before and after options)."""
-
-    def parse_known_args(self, args=None, namespace=None):
-        ns, extras = super().parse_known_args(args, namespace)
-        ns.overrides = list(getattr(ns, "overrides", None) or []) + [a for a in extras if OVERRIDE.match(a)]
-        return ns, [a for a in extras if not OVERRIDE.match(a)]
+from .overrides import OVERRIDE, TrailingOverrides
 
 
 def add_parser(subparsers, verb: str, help_text: str) -> None:
@@ -48,7 +36,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run, overrides=[])
-    p.__class__ = _TrailingOverrides  # same parser, plus the trailing key=value arguments
+    p.__class__ = TrailingOverrides  # same parser, plus the trailing key=value arguments
 
 
 def split_inputs(inputs: list[str], trailing: list[str] = ()) -> tuple[list[Path], list[str]]:

@@ -22,7 +22,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing non-empty output folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
-    from .batch import TrailingOverrides
+    from .overrides import TrailingOverrides
 
     p.__class__ = TrailingOverrides
 
