@@ -42,8 +42,8 @@ def bench_batch(scenes: int = 2, duration: float = 10.0, resolution: str = "800x
         return result
     from anyscene.batch.config import load_batch_config
     from anyscene.batch.runner import run_batch
-    from anyscene.batch.sampler import sample_to_dir
-    from anyscene.batch.sampler_config import load_sampler_config
+    from anyscene.procgen.sampler import sample_to_dir
+    from anyscene.procgen.config import load_sampler_config
 
     tmp = Path(work_dir)
     tmp.mkdir(parents=True, exist_ok=True)

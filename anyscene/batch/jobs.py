@@ -60,7 +60,7 @@ def run_task(task: SceneTask) -> SceneResult:
     t0 = time.time()
     if task.sample is not None:
         try:
-            from .sampler import sample_layout
+            from ..procgen.sampler import sample_layout
 
             cfg, index = task.sample
             text, _stats = sample_layout(cfg, index)

@@ -26,7 +26,7 @@ from ..errors import ConfigError, OutputError
 from .config import BatchConfig, generation_config, local_workers
 from .jobs import SceneResult, SceneTask
 from .manifest import Manifest, SceneRecord
-from .sampler_config import config_dict
+from ..procgen.config import config_dict
 
 WORK = ".batch"
 EXIT_SOME_FAILED = 3  # exit code of `anyscene batch` when at least one scene failed
@@ -98,8 +98,8 @@ def plan_scenes(cfg: BatchConfig, work: Path, gen) -> list[_Planned]:
     out: list[_Planned] = []
     src = cfg.source
     if src.sampler is not None:
-        from .sampler import scene_name as sampled_name
-        from .sampler_config import load_sampler_config
+        from ..procgen.sampler import scene_name as sampled_name
+        from ..procgen.config import load_sampler_config
 
         options = {"seed": src.sampler.seed} if src.sampler.seed is not None else None
         scfg = load_sampler_config(src.sampler.config, src.sampler.overrides, options)

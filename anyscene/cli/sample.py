@@ -28,8 +28,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..batch.sampler import sample_to_dir
-    from ..batch.sampler_config import load_sampler_config
+    from ..procgen.sampler import sample_to_dir
+    from ..procgen.config import load_sampler_config
     from ..errors import ConfigError
 
     if args.n < 1:

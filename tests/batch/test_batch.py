@@ -267,8 +267,8 @@ def test_sampler_source_samples_in_the_workers(tmp_path):
     report = run_batch(load_batch_config(cfg), tmp_path / "out", workers=1, progress=False)
     assert report.exit_code == 0, report.failed
     layout = tmp_path / "out" / WORK / "layouts" / "quick_00000.yaml"
-    from anyscene.batch.sampler import sample_layout
-    from anyscene.batch.sampler_config import load_sampler_config
+    from anyscene.procgen.sampler import sample_layout
+    from anyscene.procgen.config import load_sampler_config
 
     overrides = load_batch_config(cfg).source.sampler.overrides
     scfg = load_sampler_config(ROOT / "configs" / "sampler" / "quick.yaml", overrides, {"seed": 5})

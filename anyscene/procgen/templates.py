@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..layout.schema import Area, Crosswalk, LaneCounts, Road
-from .sampler_config import SamplerConfig
+from .config import SamplerConfig
 
 RING_POINTS = 128  # vertices of a roundabout's closed centreline
 ISLAND_MARGIN = 0.3  # m between the ring's inner edge and the central island

@@ -8,7 +8,7 @@ from ..classes import AGENT_CLASSES
 from .network import Crossing, Network
 from .paths import Path, fillet
 from .planner import Mover, Planner
-from .sampler_config import SamplerConfig
+from .config import SamplerConfig
 from .vehicles import pick
 
 CORNER_RADIUS = 2.0  # m: walking paths round their corners

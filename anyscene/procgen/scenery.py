@@ -11,7 +11,7 @@ from ..world.static import STATIC_PROPS, prop_footprint
 from .network import Network
 from .paths import Path
 from .planner import Planner
-from .sampler_config import SamplerConfig
+from .config import SamplerConfig
 from .vehicles import pick
 
 KERB_PROPS = ("pole", "sign", "hydrant", "traffic_cone", "barrier", "bicycle_rack", "pushable_pullable", "debris")

@@ -17,7 +17,7 @@ from ..layout.schema import Ego
 from .network import Network, Route, ring_route
 from .paths import Path
 from .planner import Mover, Planner
-from .sampler_config import SamplerConfig
+from .config import SamplerConfig
 
 EGO_DEFAULTS = {f.name: f.default for f in fields(Ego)}  # the schema's ego size and rear overhang
 SPAWN_S = 0.5  # m from a lane's start where arriving vehicles appear

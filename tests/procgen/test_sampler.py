@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anyscene.batch.sampler import draw_layout, sample_layout, sample_to_dir
-from anyscene.batch.sampler_config import (DEFAULT_CONFIG, TEMPLATES, SamplerConfig, load_sampler_config,
+from anyscene.procgen.sampler import draw_layout, sample_layout, sample_to_dir
+from anyscene.procgen.config import (DEFAULT_CONFIG, TEMPLATES, SamplerConfig, load_sampler_config,
                                            sampler_config_from_dict)
 from anyscene.errors import ConfigError, OutputError
 from anyscene.layout.validate import check_layout

@@ -22,7 +22,7 @@ from ..layout.yamlio import dump_layout
 from .network import compile_network, jaywalk_spots
 from .pedestrians import plan_crossers, plan_walkers, sidewalk_length
 from .planner import Planner
-from .sampler_config import TIME_OF_DAY_HOURS, TEMPLATES, SamplerConfig
+from .config import TIME_OF_DAY_HOURS, TEMPLATES, SamplerConfig
 from .scenery import place_buildings, place_parked, place_props
 from .templates import TEMPLATE_BUILDERS
 from .vehicles import Unplaceable, choose_ego, cut_ins, cyclists, lane_speeds, pick, plan_ego, plan_vehicles, stream

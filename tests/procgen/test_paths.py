@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyscene.batch.paths import Limits, Path, fillet, join, plan_profile, to_trajectory
-from anyscene.batch.spacetime import (PEDESTRIAN_MARGIN, VEHICLE_MARGIN, Reservations, check_times, footprint,
+from anyscene.procgen.paths import Limits, Path, fillet, join, plan_profile, to_trajectory
+from anyscene.procgen.spacetime import (PEDESTRIAN_MARGIN, VEHICLE_MARGIN, Reservations, check_times, footprint,
                                       static_footprint)
 from anyscene.layout.geometry import build_road_geometry
 from anyscene.layout.motion import build_motion
