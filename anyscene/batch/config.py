@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..errors import ConfigError
+from ..resources import config_dir, looks_like_path, resolve
 from ..config_io import apply_overrides, omegaconf_message
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "batch"
+CONFIG_DIR = config_dir("batch")
 
 
 @dataclass
 class SamplerSource:
-    config: str = "configs/sampler/default.yaml"  # sampler config (relative: to the batch config, else the cwd)
+    config: str = "default"  # sampler config: a shipped name, or a path (relative: to the batch config, else the cwd)
     n: int = 10  # number of procedural scenes
     seed: Optional[int] = None  # base seed; null = the sampler config's
     start: int = 0  # index of the first scene (scene i is the same whatever n is)
@@ -57,9 +58,7 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    src = Path(path)
-    if not src.is_file():
-        raise ConfigError(f"{src}: config file not found")
+    src = resolve("batch", path)
     cfg = OmegaConf.structured(BatchConfig)
     try:
         cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
@@ -83,7 +82,9 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
 
 def _resolve(p: str, base: Path, glob_ok: bool = False) -> str:
     """A path relative to the config's folder when it exists there (or, for a glob, matches there), else to
-    the working folder."""
+    the working folder. A bare name (a shipped config) stays as it is."""
+    if not looks_like_path(p):
+        return p
     path = Path(os.path.expanduser(p))
     if path.is_absolute():
         return str(path)

@@ -3,6 +3,7 @@ bounded number of scenes in flight and hand back each result as it finishes, in 
 from __future__ import annotations
 
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -118,12 +119,14 @@ class RayExecutor:
             ray.init(**local)
         elif self.address == "auto":
             try:
-                ray.init(address="auto", log_to_driver=False, runtime_env={"env_vars": dict(THREAD_ENV)})
+                ray.init(address="auto", log_to_driver=False, runtime_env=cluster_runtime_env())
             except (ConnectionError, RuntimeError):
-                ray.init(**local)  # no running cluster: start one here
+                print(f"--ray auto: no running Ray cluster found; starting a local one on "
+                      f"{self.num_cpus or os.cpu_count()} CPU(s)", file=sys.stderr)
+                ray.init(**local)
         else:
             try:
-                ray.init(address=self.address, log_to_driver=False, runtime_env={"env_vars": dict(THREAD_ENV)})
+                ray.init(address=self.address, log_to_driver=False, runtime_env=cluster_runtime_env())
             except (ConnectionError, RuntimeError, ValueError) as e:
                 raise ConfigError(f"--ray {self.address}: cannot connect to the Ray cluster: {e}") from None
         self._started = True
@@ -170,6 +173,15 @@ class RayExecutor:
         if self._started and ray.is_initialized():
             ray.shutdown()
         self._started = False
+
+
+def cluster_runtime_env() -> dict:
+    """Ray runtime environment for the workers of a running cluster: the thread limits, and this very
+    `anyscene` package (with its shipped configs) uploaded as a `py_modules` entry, so every worker runs the
+    driver's version. The nodes need the package's dependencies installed (see docs/batch.md)."""
+    import anyscene
+
+    return {"env_vars": dict(THREAD_ENV), "py_modules": [str(Path(anyscene.__file__).parent)]}
 
 
 def _pythonpath() -> str:

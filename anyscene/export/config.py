@@ -9,8 +9,9 @@ from typing import Any, Optional, Sequence
 
 from ..config_io import apply_overrides, omegaconf_message
 from ..errors import ConfigError
+from ..resources import config_dir, resolve
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "generate.yaml"
+DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
@@ -115,9 +116,7 @@ def load_config(path: str | Path | None = None, options: dict[str, Any] | None =
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    src = Path(path) if path else DEFAULT_CONFIG
-    if path and not src.exists():
-        raise ConfigError(f"{src}: config file not found")
+    src = resolve("generate", path) if path else DEFAULT_CONFIG
     cfg = OmegaConf.structured(GenerateConfig)
     try:
         if src.exists():

@@ -14,9 +14,10 @@ from typing import Any, Sequence
 from ..classes import AGENT_CLASSES
 from ..config_io import apply_overrides, omegaconf_message
 from ..errors import ConfigError
+from ..resources import config_dir, resolve
 from ..world.static import STATIC_PROPS
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "sampler"
+CONFIG_DIR = config_dir("sampler")
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 
 TEMPLATES = ("junction3", "junction4", "junction5", "straight", "curved", "roundabout", "t_junction",
@@ -112,9 +113,7 @@ def load_sampler_config(path: str | Path | None = None, overrides: Sequence[str]
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    src = Path(path) if path else DEFAULT_CONFIG
-    if not src.exists():
-        raise ConfigError(f"{src}: config file not found")
+    src = resolve("sampler", path) if path else DEFAULT_CONFIG
     cfg = OmegaConf.structured(SamplerConfig)
     try:
         cfg = OmegaConf.merge(cfg, OmegaConf.load(src))

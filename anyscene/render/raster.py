@@ -18,13 +18,14 @@ import numpy as np
 
 from ..classes import FREE, OCC3D_NAMES
 from ..errors import ConfigError
+from ..resources import config_dir, resolve
 
 if TYPE_CHECKING:
     from ..sensors.types import Camera, CameraFrame
     from ..world.agents import AgentStates
     from .markings import BuildingIndex, MarkingRaster
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "render"
+CONFIG_DIR = config_dir("style")
 DEFAULT_STYLE = CONFIG_DIR / "raster.yaml"
 
 RGB = tuple[int, int, int]
@@ -112,12 +113,7 @@ _CLASSES = tuple(n for n in OCC3D_NAMES if n != "free")
 def _style_path(path_or_name: str | Path | None) -> Path:
     if path_or_name is None:
         return DEFAULT_STYLE
-    path = Path(path_or_name)
-    if not path.suffix and not path.exists():
-        path = CONFIG_DIR / f"{path_or_name}.yaml"
-    if not path.exists():
-        raise ConfigError(f"{path}: raster style not found")
-    return path
+    return resolve("style", path_or_name)
 
 
 def _read_yaml(path: Path):

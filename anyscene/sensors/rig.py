@@ -14,9 +14,10 @@ from typing import Optional
 import numpy as np
 
 from ..errors import ConfigError
+from ..resources import config_dir, known, resolve
 from .types import Camera, LidarModel, SensorRig
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "rigs"
+CONFIG_DIR = config_dir("rig")
 
 
 @dataclass
@@ -64,18 +65,13 @@ class RigConfig:
 
 
 def known_rigs() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+    return known("rig")
 
 
 def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> SensorRig:
     """The rig `configs/rigs/NAME.yaml` (or a YAML file path), every camera scaled to `resolution` (W, H) when
     given. Unknown keys, missing fields and inconsistent values raise ConfigError naming the file."""
-    path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.exists():
-        raise ConfigError(f"{name_or_path}: no such rig; known rigs: {', '.join(known_rigs())} "
-                          f"(or give the path of a rig .yaml file)")
+    path = resolve("rig", name_or_path)
     cfg = _read_config(path)
     if not cfg.cameras:
         raise ConfigError(f"{path}: a rig needs at least one camera")

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
+from ..resources import config_dir, resolve
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "grid"
+CONFIG_DIR = config_dir("grid")
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,7 @@ def load_grid(name_or_path: str) -> GridSpec:
     """A GridSpec from `configs/grid/NAME.yaml` or a YAML file path; unknown keys are errors."""
     from omegaconf import OmegaConf
 
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = CONFIG_DIR / f"{name_or_path}.yaml"
-    if not path.exists():
-        known = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
-        raise ConfigError(f"{path}: grid config not found; known grids: {', '.join(known)}")
+    path = resolve("grid", name_or_path)
     raw = OmegaConf.to_container(OmegaConf.load(path))
     names = {f.name for f in fields(GridSpec)}
     unknown = set(raw) - names

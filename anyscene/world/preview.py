@@ -22,17 +22,17 @@ import numpy as np
 
 from ..classes import FREE, OCC3D_NAMES
 from ..errors import ConfigError, OutputError
+from ..resources import asset
 from .grid import GridSpec
 from .world import World
 
 # Occ3D class colours (RGB) of the widely used Occ3D-nuScenes visualisation, indexed by class id; the last
 # row (17, free) is the background.
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def _load_palette() -> tuple[np.ndarray, tuple[int, int, int], tuple[int, int, int]]:
     """Class colours from assets/palette.json: (18, 3) uint8 by Occ3D id, the ego's and its route's colours."""
-    data = json.loads((ASSETS / "palette.json").read_text())
+    data = json.loads(asset("palette.json").read_text(encoding="utf-8"))
     table = np.array([data["occ3d"][name] for name in OCC3D_NAMES], dtype=np.uint8)
     return table, tuple(data["ego"]), tuple(data["ego_path"])
 

@@ -60,5 +60,5 @@ def test_bad_overrides_and_missing_files():
         load_style(overrides={"nope": 1})
     with pytest.raises(ConfigError, match="expected key=value"):
         load_style(overrides=["exposure"])
-    with pytest.raises(ConfigError, match="raster style not found"):
+    with pytest.raises(ConfigError, match="no such raster style"):
         load_style("no_such_style")

@@ -108,7 +108,7 @@ def test_custom_grid_file(small_layout_path, tmp_path):
 
 
 @pytest.mark.parametrize("extra, message", [(["--rate", "0"], "--rate"), (["--duration", "99"], "--duration"),
-                                            (["--grid", "no_such_grid"], "grid config not found")])
+                                            (["--grid", "no_such_grid"], "no such grid")])
 def test_bad_options_exit_2(small_layout_path, tmp_path, capsys, extra, message):
     out = tmp_path / "occ"
     assert main(["occupancy", str(small_layout_path), "--out", str(out), *extra]) == 2

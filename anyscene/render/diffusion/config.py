@@ -8,8 +8,9 @@ from typing import Optional, Sequence
 
 from ...config_io import apply_overrides, omegaconf_message
 from ...errors import ConfigError
+from ...resources import config_dir, resolve
 
-CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "renderer"
+CONFIG_DIR = config_dir("renderer")
 NUSCENES_CAMERAS = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT")
 INITS = ("tiny", "image_model", "pipeline")
 CONDITION_SOURCES = ("auto", "exported", "occupancy")
@@ -83,11 +84,7 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> Render
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    src = Path(path)
-    if not src.exists() and not src.suffix and (CONFIG_DIR / f"{path}.yaml").exists():
-        src = CONFIG_DIR / f"{path}.yaml"
-    if not src.is_file():
-        raise ConfigError(f"{src}: config file not found")
+    src = resolve("renderer", path)
     cfg = OmegaConf.structured(RendererTrainConfig)
     try:
         cfg = OmegaConf.merge(cfg, OmegaConf.load(src))

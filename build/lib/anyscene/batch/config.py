@@ -1,0 +1,148 @@
+"""The typed configuration of `anyscene batch`: where the scenes come from (a folder or glob of layouts, or the
+procedural sampler), how each is generated (overrides of configs/generate.yaml), the dataset version and
+split ratio, and how many scenes run at once (local processes or Ray). See configs/batch/default.yaml.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from ..errors import ConfigError
+from ..resources import config_dir, looks_like_path, resolve
+from ..config_io import apply_overrides, omegaconf_message
+
+CONFIG_DIR = config_dir("batch")
+
+
+@dataclass
+class SamplerSource:
+    config: str = "default"  # sampler config: a shipped name, or a path (relative: to the batch config, else the cwd)
+    n: int = 10  # number of procedural scenes
+    seed: Optional[int] = None  # base seed; null = the sampler config's
+    start: int = 0  # index of the first scene (scene i is the same whatever n is)
+    overrides: list[str] = field(default_factory=list)  # key=value overrides of the sampler config
+
+
+@dataclass
+class SourceConfig:
+    layouts: Optional[str] = None  # a folder of layout YAMLs or a glob (relative: to the batch config, else the cwd)
+    sampler: Optional[SamplerSource] = None  # procedural scenes instead of layout files
+
+
+@dataclass
+class RayConfig:
+    address: Optional[str] = None  # null: local processes; auto, local, HOST:PORT or ray://HOST:PORT (see --ray)
+    num_cpus: Optional[int] = None  # CPUs of a local Ray instance started here; null = `workers`
+    cpus_per_scene: float = 1.0  # CPUs Ray reserves for each scene task
+
+
+@dataclass
+class BatchConfig:
+    """Every setting of `anyscene batch`; see configs/batch/default.yaml for the one-line documentation."""
+
+    source: SourceConfig = field(default_factory=SourceConfig)
+    generate_config: Optional[str] = None  # base generation config file; null = configs/generate.yaml
+    generate: dict[str, Any] = field(default_factory=dict)  # overrides of the generation config (dotted keys or nested)
+    version: Optional[str] = None  # dataset version folder; null = the generation config's
+    val_fraction: Optional[float] = None  # share of scenes in the validation split; null = the generation config's
+    workers: int = 0  # scenes generated at once by local processes; 0 = all local cores
+    ray: RayConfig = field(default_factory=RayConfig)
+
+
+def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: dict[str, Any] | None = None
+                      ) -> BatchConfig:
+    """The batch config: `path` merged into the typed defaults, then `options` (dotted keys, None values
+    skipped), then `key=value` overrides; validated. Relative source paths are resolved here."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    src = resolve("batch", path)
+    cfg = OmegaConf.structured(BatchConfig)
+    try:
+        cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
+    except Exception as e:  # YAML syntax errors come from the yaml parser
+        raise ConfigError(f"{src}: cannot read the config: {str(e).splitlines()[0]}") from None
+    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
+                          reference="configs/batch/default.yaml")
+    obj: BatchConfig = OmegaConf.to_object(cfg)
+    _validate(obj, src)
+    base = src.resolve().parent
+    if obj.source.layouts is not None:
+        obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
+    if obj.source.sampler is not None:
+        obj.source.sampler.config = _resolve(obj.source.sampler.config, base)
+    if obj.generate_config is not None:
+        obj.generate_config = _resolve(obj.generate_config, base)
+    return obj
+
+
+def _resolve(p: str, base: Path, glob_ok: bool = False) -> str:
+    """A path relative to the config's folder when it exists there (or, for a glob, matches there), else to
+    the working folder. A bare name (a shipped config) stays as it is."""
+    if not looks_like_path(p):
+        return p
+    path = Path(os.path.expanduser(p))
+    if path.is_absolute():
+        return str(path)
+    near = base / path
+    if near.exists():
+        return str(near)
+    if glob_ok and any(ch in p for ch in "*?[") and near.parent.is_dir() and any(near.parent.glob(near.name)):
+        return str(near)
+    return str(Path.cwd() / path)
+
+
+def _validate(c: BatchConfig, src: Path) -> None:
+    def need(cond: bool, key: str, msg: str) -> None:
+        if not cond:
+            raise ConfigError(f"{src}: {key}: {msg}")
+
+    s = c.source
+    need((s.layouts is None) != (s.sampler is None), "source",
+         "give exactly one of 'layouts' (a folder or glob of layout files) or 'sampler'")
+    if s.sampler is not None:
+        need(1 <= s.sampler.n <= 1_000_000, "source.sampler.n", "must be within 1..1000000")
+        need(s.sampler.seed is None or s.sampler.seed >= 0, "source.sampler.seed", "must be >= 0")
+        need(s.sampler.start >= 0, "source.sampler.start", "must be >= 0")
+    need(c.workers >= 0, "workers", "must be >= 0 (0 = all local cores)")
+    need(c.val_fraction is None or 0.0 <= c.val_fraction <= 1.0, "val_fraction", "must be within 0..1")
+    need(c.ray.num_cpus is None or c.ray.num_cpus >= 1, "ray.num_cpus", "must be >= 1")
+    need(c.ray.cpus_per_scene > 0, "ray.cpus_per_scene", "must be > 0")
+
+
+def local_workers(c: BatchConfig) -> int:
+    """Scene processes to run at once on this machine."""
+    return c.workers if c.workers > 0 else (os.cpu_count() or 1)
+
+
+def flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as dotted keys: {'a': {'b': 1}} -> {'a.b': 1} (lists are values)."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def generation_config(c: BatchConfig):
+    """The GenerateConfig every scene of the batch uses (ConfigError for unknown or bad keys)."""
+    from ..export.config import load_config
+
+    options = flatten(c.generate)
+    if c.version is not None:
+        options["version"] = c.version
+    if c.val_fraction is not None:
+        options["splits.val_fraction"] = c.val_fraction
+    options["progress"] = False  # the batch shows one bar across scenes
+    options["overwrite"] = None
+    try:
+        return load_config(c.generate_config, options)
+    except ConfigError as e:
+        raise ConfigError(f"generate: {e}") from None

@@ -1,0 +1,128 @@
+"""One scene of a batch, run in a worker process (a local pool process or a Ray task): optionally sample its
+layout, then generate the scene into its own folder. Failures come back as results, never as exceptions, so
+one scene cannot stop the batch.
+
+The scene is written into a private `<name>.partial-<pid>` folder renamed to `<name>` when complete, so a
+folder named after a scene always holds a finished scene.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AnySceneError
+
+# One BLAS/OpenMP thread per scene process: scenes run in parallel across processes, and every backend then
+# computes with the same thread count (floating-point sums do not depend on how a machine is shared).
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "NUMEXPR_NUM_THREADS": "1"}
+
+
+@dataclass(frozen=True)
+class SceneResult:
+    """What came of one scene: status "done" or "failed", the layout's seed, wall time (s), sensor frames
+    written, the worker (host:pid), and for failures the message and (for bugs, not user errors) the
+    traceback text."""
+
+    name: str
+    status: str
+    seed: int | None = None
+    seconds: float = 0.0
+    frames: int = 0
+    worker: str = ""
+    error: str | None = None
+    traceback: str | None = None
+
+
+@dataclass(frozen=True)
+class SceneTask:
+    """A scene to make: its name, the layout file (written first from `sample` = (sampler config, index) when
+    given), the scene folder to fill, and the generation config (a picklable GenerateConfig)."""
+
+    name: str
+    layout: str
+    out_dir: str
+    config: object
+    sample: tuple | None = None
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_task(task: SceneTask) -> SceneResult:
+    """Sample the layout if asked, then `scene_job`; any failure is returned as a failed result."""
+    t0 = time.time()
+    if task.sample is not None:
+        try:
+            from ..procgen.sampler import sample_layout
+
+            cfg, index = task.sample
+            text, _stats = sample_layout(cfg, index)
+            path = Path(task.layout)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except Exception as e:  # noqa: BLE001 - reported per scene
+            return _failed(task.name, e, t0)
+    result = scene_job(task.layout, task.out_dir, task.config, name=task.name)
+    if task.sample is not None:
+        from dataclasses import replace
+
+        result = replace(result, seconds=round(time.time() - t0, 3))
+    return result
+
+
+def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: str | None = None) -> SceneResult:
+    """Generate one layout into `scene_out_dir` (a one-scene nuScenes dataroot with its merge fragment) with
+    the GenerateConfig `config`; the output depends only on the layout, the config and the seed."""
+    from ..export.dataset import load_layouts
+    from ..export.scene import write_scene
+    from ..export.sensors_io import SensorSuite, check_sensor_config
+    from ..export.writer import SceneWriter
+    from ..world import World
+
+    t0 = time.time()
+    out = Path(scene_out_dir)
+    name = name or out.name
+    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        warnings: list[str] = []
+        (layout,) = load_layouts([layout_path], config, warn=warnings.append)
+        rig = check_sensor_config(config)
+        world = World.compile(layout)
+        writer = SceneWriter(partial, config.version, config.workers)
+        frames = 0
+
+        def count(n: int) -> None:
+            nonlocal frames
+            frames += n
+
+        try:
+            write_scene(world, writer, config, name=name, suite=SensorSuite(world, config, rig), on_frames=count)
+        except BaseException:
+            writer.close(cancel=True)
+            raise
+        writer.close()
+        if out.exists():
+            shutil.rmtree(out)
+        os.rename(partial, out)
+        return SceneResult(name, "done", seed=int(layout.seed), seconds=round(time.time() - t0, 3), frames=frames,
+                           worker=_worker_id())
+    except Exception as e:  # noqa: BLE001 - reported per scene
+        shutil.rmtree(partial, ignore_errors=True)
+        return _failed(name, e, t0)
+
+
+def _failed(name: str, e: Exception, t0: float) -> SceneResult:
+    user = isinstance(e, AnySceneError)
+    return SceneResult(name, "failed", seconds=round(time.time() - t0, 3), worker=_worker_id(),
+                       error=str(e) if user else f"{type(e).__name__}: {e}",
+                       traceback=None if user else traceback.format_exc())

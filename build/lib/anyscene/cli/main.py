@@ -1,0 +1,61 @@
+"""`anyscene` command line: one verb per stage, each a thin shell over library functions.
+
+Each verb lives in its own module `anyscene.cli.<module>` exposing `add_parser(subparsers)` (which registers
+the verb and sets `func`) ; `func(args) -> int` is the exit code. User errors (`AnySceneError`) print their
+message and exit 2, without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .. import __version__
+from ..errors import AnySceneError
+
+# verb -> (module, one-line help). Modules are imported only when their verb runs (or for --help).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "check layout files; report FILE:LINE:COL problems"),
+    "occupancy": ("occupancy", "write ego-frame occupancy labels (labels.npz) for every frame of a layout"),
+    "preview": ("preview", "draw a layout's occupancy over time as PNG, GIF or MP4"),
+    "generate": ("generate", "generate a nuScenes-format dataset from layouts"),
+    "train-renderer": ("train_renderer", "train the multi-view video diffusion renderer"),
+    "sample": ("sample", "sample procedural layouts from road templates"),
+    "batch": ("batch", "generate many scenes into one dataset, locally or on Ray"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="anyscene", description="BEV layouts in YAML to exactly labelled "
+                                     "multi-sensor driving datasets.")
+    parser.add_argument("--version", action="version", version=f"anyscene {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for verb, (module, help_text) in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"anyscene.cli.{module}")
+        except ModuleNotFoundError as e:
+            if e.name != f"anyscene.cli.{module}":
+                raise
+            continue  # a verb whose module is not part of this installation
+        mod.add_parser(sub, verb, help_text)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except AnySceneError as e:
+        print(f"error: {e}" if "\n" not in str(e) else str(e), file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

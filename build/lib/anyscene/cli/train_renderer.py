@@ -1,0 +1,29 @@
+"""`anyscene train-renderer CONFIG.yaml [key=value ...]`: train the multi-view video diffusion renderer."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(subparsers, verb: str, help_text: str) -> None:
+    p = subparsers.add_parser(verb, help=help_text, description=(
+        "Train the diffusion renderer on a nuScenes-format dataroot (an AnyScene export, or real nuScenes with "
+        "Occ3D labels). CONFIG is a YAML file such as configs/renderer/tiny.yaml or sd15_128x224.yaml (or the "
+        "name of one); trailing key=value arguments override it, e.g. data.dataroot=out/ds "
+        "train.output_dir=runs/r1 train.max_steps=1000. The run folder receives log.jsonl, samples/*.png, "
+        "resumable checkpoints/ (train.resume=latest continues) and pipeline/, the weights for "
+        "`anyscene generate --renderer diffusion --weights RUN/pipeline`. Several GPUs: start it with "
+        "`accelerate launch -m anyscene.cli.main train-renderer ...`."))
+    p.add_argument("config", help="training config YAML (or a name under configs/renderer/)")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..render.diffusion.config import load_train_config
+    from ..render.diffusion.train import train
+
+    cfg = load_train_config(args.config, args.overrides)
+    result = train(cfg)
+    print(f"trained {result.steps} steps; weights in {result.pipeline_dir}", file=sys.stderr)
+    return 0

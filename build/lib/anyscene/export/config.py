@@ -1,0 +1,174 @@
+"""The typed configuration of a generation run: defaults in `configs/generate.yaml`, command-line options and
+`key=value` overrides on top. Unknown keys, wrong types and out-of-range values are `ConfigError`s."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from ..config_io import apply_overrides, omegaconf_message
+from ..errors import ConfigError
+from ..resources import config_dir, resolve
+
+DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
+FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
+# Formats that describe files of the nuScenes tables and cannot be written without them.
+NEEDS_NUSCENES = ("lidarseg", "infos")
+RENDERERS = ("raster", "diffusion")
+# Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
+DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
+
+
+@dataclass
+class AnnotationConfig:
+    max_distance: float = 50.0  # m, annotate agents whose centre is within this planar distance of the ego
+    require_observation: bool = True  # annotate only agents hit by >= 1 LiDAR point or seen by >= 1 pixel
+    stopped_speed: float = 0.2  # m/s, below this a vehicle is "stopped" and a pedestrian "standing"
+
+
+@dataclass
+class SplitConfig:
+    val_fraction: float = 0.2  # share of scenes in the validation split (at least one scene)
+    prefix: str = "anyscene"  # split names are PREFIX_train, PREFIX_val, PREFIX_all
+
+
+@dataclass
+class InfoConfig:
+    max_sweeps: int = 10  # previous LiDAR sweeps listed per keyframe in the info pkl
+
+
+@dataclass
+class PreviewConfig:
+    tile_width: int = 320  # px, width of one camera tile in the preview video
+    bev_range: float = 50.0  # m, half extent of the bird's-eye-view panel
+    fps: Optional[float] = None  # frames per second of the preview; None = the camera rate
+    quality: int = 6  # ffmpeg quality 0..10 (imageio scale)
+
+
+@dataclass
+class DiffusionConfig:
+    steps: int = 25  # denoising steps per chunk (4-8 for few-step models, 25-50 for quality)
+    sampler: Optional[str] = None  # euler, dpmsolver or ddim; None keeps the trained pipeline's scheduler
+    chunk_size: int = 8  # camera instants generated together
+    overlap: int = 2  # instants of context carried from one chunk to the next
+    prompt: Optional[str] = None  # scene tags such as "night, rain"; None leaves them unspecified
+
+
+@dataclass
+class GenerateConfig:
+    """Every setting of `anyscene generate`; see configs/generate.yaml for the one-line documentation."""
+
+    version: str = "v1.0-anyscene"
+    renderer: str = "raster"
+    weights: Optional[str] = None
+    rig: str = "nuscenes"
+    resolution: Optional[str] = None
+    duration: Optional[float] = None
+    seed: Optional[int] = None
+    camera_rate: float = 12.0
+    lidar_rate: float = 20.0
+    keyframe_rate: float = 2.0
+    formats: list[str] = field(default_factory=lambda: list(FORMATS))
+    jpeg_quality: int = 90
+    grid: str = "occ3d"
+    global_offset: str = "auto"
+    overwrite: bool = False
+    progress: bool = True
+    workers: int = 2
+    annotation: AnnotationConfig = field(default_factory=AnnotationConfig)
+    splits: SplitConfig = field(default_factory=SplitConfig)
+    infos: InfoConfig = field(default_factory=InfoConfig)
+    preview: PreviewConfig = field(default_factory=PreviewConfig)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+
+    @property
+    def diffusion_options(self) -> dict:
+        """Keyword arguments of DiffusionRenderer.from_pretrained."""
+        d = self.diffusion
+        return {"num_inference_steps": d.steps, "sampler": d.sampler, "chunk_size": d.chunk_size,
+                "overlap": d.overlap, "prompt": d.prompt}
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) in pixels from `resolution`, or None for the rig's native resolution."""
+        return parse_resolution(self.resolution) if self.resolution else None
+
+    def wants(self, fmt: str) -> bool:
+        return fmt in self.formats
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """'WxH' -> (W, H); both even-sized or not, each 16..8192 pixels."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+    if not m:
+        raise ConfigError(f"resolution {text!r}: expected WIDTHxHEIGHT, e.g. 800x450")
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (16 <= w <= 8192 and 16 <= h <= 8192):
+        raise ConfigError(f"resolution {text!r}: width and height must be 16..8192 pixels")
+    return w, h
+
+
+def load_config(path: str | Path | None = None, options: dict[str, Any] | None = None,
+                overrides: Sequence[str] = ()) -> GenerateConfig:
+    """The run's config: `path` (default configs/generate.yaml) merged into the typed defaults, then
+    `options` (dotted keys, None values skipped), then `key=value` `overrides`; validated."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    src = resolve("generate", path) if path else DEFAULT_CONFIG
+    cfg = OmegaConf.structured(GenerateConfig)
+    try:
+        if src.exists():
+            cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
+    except OmegaConfBaseException as e:
+        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/generate.yaml')}") from None
+    cfg = apply_overrides(cfg, overrides, options, example="annotation.max_distance=40",
+                          reference="configs/generate.yaml")
+    obj: GenerateConfig = OmegaConf.to_object(cfg)
+    validate_config(obj)
+    return obj
+
+
+def validate_config(c: GenerateConfig) -> None:
+    """Range and consistency checks that the types alone do not express."""
+    def need(cond: bool, msg: str) -> None:
+        if not cond:
+            raise ConfigError(msg)
+
+    need(bool(re.fullmatch(r"[A-Za-z0-9._-]+", c.version)), f"version {c.version!r}: use letters, digits, . _ -")
+    need(c.renderer in RENDERERS, f"renderer {c.renderer!r}: choose one of {', '.join(RENDERERS)}")
+    need(c.renderer != "diffusion" or bool(c.weights), "renderer diffusion needs --weights DIR")
+    if c.resolution:
+        parse_resolution(c.resolution)
+    need(c.duration is None or 0.5 <= c.duration <= 600, f"duration {c.duration}: must be 0.5..600 s")
+    need(c.seed is None or c.seed >= 0, f"seed {c.seed}: must be >= 0")
+    for name in ("camera_rate", "lidar_rate", "keyframe_rate"):
+        need(0 < getattr(c, name) <= 100, f"{name} {getattr(c, name)}: must be in (0, 100] Hz")
+    for name in ("camera_rate", "lidar_rate"):
+        ratio = getattr(c, name) / c.keyframe_rate
+        need(abs(ratio - round(ratio)) < 1e-9 and round(ratio) >= 1,
+             f"{name} {getattr(c, name)} must be a whole multiple of keyframe_rate {c.keyframe_rate}")
+    unknown = [f for f in c.formats if f not in FORMATS]
+    need(not unknown, f"formats: unknown {unknown}; choose from {', '.join(FORMATS)}")
+    need(len(c.formats) > 0, "formats: choose at least one of " + ", ".join(FORMATS))
+    for f in NEEDS_NUSCENES:
+        need(f not in c.formats or "nuscenes" in c.formats, f"format {f} needs format nuscenes")
+    need(1 <= c.jpeg_quality <= 100, f"jpeg_quality {c.jpeg_quality}: must be 1..100")
+    need(c.global_offset in ("auto", "none"), f"global_offset {c.global_offset!r}: choose auto or none")
+    need(1 <= c.workers <= 64, f"workers {c.workers}: must be 1..64")
+    a = c.annotation
+    need(a.max_distance > 0, "annotation.max_distance must be > 0")
+    need(a.stopped_speed >= 0, "annotation.stopped_speed must be >= 0")
+    need(0.0 <= c.splits.val_fraction <= 1.0, "splits.val_fraction must be in [0, 1]")
+    need(bool(re.fullmatch(r"[A-Za-z0-9_-]+", c.splits.prefix)), "splits.prefix: use letters, digits, _ -")
+    need(c.infos.max_sweeps >= 0, "infos.max_sweeps must be >= 0")
+    p = c.preview
+    need(32 <= p.tile_width <= 1600 and p.tile_width % 2 == 0, "preview.tile_width must be even, 32..1600")
+    need(p.bev_range > 0, "preview.bev_range must be > 0")
+    need(p.fps is None or 0 < p.fps <= 100, "preview.fps must be in (0, 100]")
+    need(0 <= p.quality <= 10, "preview.quality must be 0..10")
+    d = c.diffusion
+    need(1 <= d.steps <= 1000, "diffusion.steps must be 1..1000")
+    need(d.sampler in (None, "euler", "dpmsolver", "ddim"), "diffusion.sampler: choose euler, dpmsolver or ddim")
+    need(0 <= d.overlap < d.chunk_size, "diffusion: need 0 <= overlap < chunk_size")

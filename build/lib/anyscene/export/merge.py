@@ -1,0 +1,170 @@
+"""Joining scene folders (written by `write_scene`, possibly in separate processes) into one dataset.
+
+`merge_datasets(scene_dirs, out_dir, version, splits)` concatenates the scenes' tables (shared records such
+as categories once), gathers their files, and writes what spans scenes: `<version>/splits.json`, the Occ3D
+`annotations.json` and one mmdetection3d info pkl per split.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import OutputError
+from .config import DEVKIT_SPLITS, SplitConfig
+from .fileio import dump_json, dump_pickle, load_json
+from .infos import metainfo
+from .writer import FRAGMENT, TABLES
+
+SHARED_TABLES = ("category", "attribute", "visibility", "sensor")
+DATA_FOLDERS = ("samples", "sweeps", "lidarseg", "maps", "gts", "conditions", "previews")
+
+
+def default_splits(scene_names: Sequence[str], cfg: SplitConfig = SplitConfig()) -> dict[str, list[str]]:
+    """PREFIX_train / PREFIX_val / PREFIX_all over the scenes in order.
+
+    The last round(n · val_fraction) scenes (at least one when val_fraction > 0) form the validation split,
+    the others the training split. A single scene is in both, so that each split can be evaluated.
+    """
+    names = list(scene_names)
+    n = len(names)
+    n_val = 0 if cfg.val_fraction <= 0 else min(n, max(1, int(round(n * cfg.val_fraction))))
+    if n == 1 and n_val:
+        train, val = names, names
+    else:
+        train, val = names[:n - n_val], names[n - n_val:]
+    p = cfg.prefix
+    return {f"{p}_train": train, f"{p}_val": val, f"{p}_all": names}
+
+
+def info_filename(split: str, prefix: str) -> str:
+    """Info pkl of a split: PREFIX_train -> PREFIX_infos_train.pkl (other names: PREFIX_infos_NAME.pkl)."""
+    role = split[len(prefix) + 1:] if split.startswith(prefix + "_") else split
+    return f"{prefix}_infos_{role}.pkl"
+
+
+def read_fragment(scene_dir: Path) -> dict:
+    path = Path(scene_dir) / FRAGMENT
+    if not path.exists():
+        raise OutputError(f"{scene_dir}: not a scene folder written by write_scene (no {FRAGMENT})")
+    return load_json(path)
+
+
+def merge_into(scene_dirs: Sequence[Path], root: Path, version: str, splits: dict[str, list[str]] | None = None,
+               split_config: SplitConfig = SplitConfig(), move: bool = False) -> dict[str, list[str]]:
+    """Merge scene folders into the existing folder `root` (see `merge_datasets`); returns the splits."""
+    frags = [read_fragment(Path(d)) for d in scene_dirs]
+    names = [f["name"] for f in frags]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise OutputError(f"scene names must be unique across merged scenes; repeated: {', '.join(dup)}")
+    splits = splits if splits is not None else default_splits(names, split_config)
+    unknown = sorted({s for v in splits.values() for s in v} - set(names))
+    if unknown:
+        raise OutputError(f"splits name scenes that are not merged: {', '.join(unknown)}")
+    reserved = sorted(set(splits) & set(DEVKIT_SPLITS))
+    if reserved:
+        raise OutputError(f"split names {reserved} are reserved by the nuScenes devkit for the real scenes")
+    tables: dict[str, list[dict]] = {t: [] for t in TABLES}
+    shared: dict[str, dict[str, dict]] = {t: {} for t in SHARED_TABLES}
+    lidarseg: list[dict] = []
+    for d, frag in zip(scene_dirs, frags):
+        d = Path(d)
+        src_version = frag["version"]
+        table_dir = d / src_version
+        for t in TABLES:
+            path = table_dir / f"{t}.json"
+            if not path.exists():
+                continue
+            for rec in load_json(path):
+                if t in SHARED_TABLES:
+                    seen = shared[t].setdefault(rec["token"], rec)
+                    if seen != rec:
+                        raise OutputError(f"{path}: record {rec['token']} differs from another scene's")
+                else:
+                    tables[t].append(rec)
+        seg = table_dir / "lidarseg.json"
+        if seg.exists():
+            for rec in load_json(seg):
+                rec = dict(rec, filename=rec["filename"].replace(f"lidarseg/{src_version}/", f"lidarseg/{version}/", 1))
+                lidarseg.append(rec)
+        _gather_files(d, root, src_version, version, move)
+    for t in SHARED_TABLES:
+        tables[t] = list(shared[t].values())
+    table_root = root / version
+    table_root.mkdir(parents=True, exist_ok=True)
+    has_tables = any(tables[t] for t in ("scene",))
+    if has_tables:
+        for t in TABLES:
+            dump_json(tables[t], table_root / f"{t}.json", indent=0)
+        if lidarseg:
+            dump_json(lidarseg, table_root / "lidarseg.json", indent=0)
+        dump_json(splits, table_root / "splits.json", indent=2)
+    _write_occ3d(frags, splits, split_config.prefix, root)
+    _write_infos(frags, splits, split_config.prefix, version, tables["category"], root)
+    return splits
+
+
+def _gather_files(scene_dir: Path, root: Path, src_version: str, version: str, move: bool) -> None:
+    for folder in DATA_FOLDERS:
+        base = scene_dir / folder
+        if not base.exists():
+            continue
+        for dirpath, _dirs, files in os.walk(base):
+            for f in sorted(files):
+                src = Path(dirpath) / f
+                rel = src.relative_to(scene_dir)
+                if folder == "lidarseg" and rel.parts[1] == src_version:
+                    rel = Path("lidarseg", version, *rel.parts[2:])
+                dst = root / rel
+                if dst.exists():
+                    raise OutputError(f"{dst}: two merged scenes write the same file")
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                if move:
+                    os.replace(src, dst)
+                else:
+                    shutil.copyfile(src, dst)
+
+
+def _write_occ3d(frags: list[dict], splits: dict[str, list[str]], prefix: str, root: Path) -> None:
+    infos = {f["name"]: f["occ3d"] for f in frags if f.get("occ3d")}
+    if not infos:
+        return
+    names = [f["name"] for f in frags]
+    train = splits.get(f"{prefix}_train", names)
+    val = splits.get(f"{prefix}_val", [])
+    dump_json({"train_split": [s for s in train if s in infos], "val_split": [s for s in val if s in infos],
+               "scene_infos": infos}, root / "annotations.json", sort_keys=False)  # keyframes in time order
+
+
+def _write_infos(frags: list[dict], splits: dict[str, list[str]], prefix: str, version: str,
+                 categories: list[dict], root: Path) -> None:
+    by_scene = {f["name"]: f.get("infos", []) for f in frags}
+    if not any(by_scene.values()):
+        return
+    meta = metainfo(version, [c["name"] for c in categories])
+    for split, scenes in splits.items():
+        data_list = []
+        for s in scenes:
+            for info in by_scene.get(s, []):
+                data_list.append({"sample_idx": len(data_list), **info})
+        dump_pickle({"metainfo": meta, "data_list": data_list}, root / info_filename(split, prefix))
+
+
+def merge_datasets(scene_dirs: Sequence[str | Path], out_dir: str | Path, version: str,
+                   splits: dict[str, list[str]] | None = None, *, split_config: SplitConfig = SplitConfig(),
+                   overwrite: bool = False, move: bool = False) -> Path:
+    """Merge scene folders written by `write_scene` into the dataset `out_dir` (a nuScenes dataroot).
+
+    `version` names the merged table folder; `splits` maps split names to scene names (default:
+    `default_splits` over the scenes in the given order with `split_config`); names the devkit reserves
+    (train, val, ...) are refused. With `move` the scenes' files are moved instead of copied (the scene folders
+    are then spent). The dataset is assembled in a hidden sibling folder and renamed into place when complete;
+    an existing `out_dir` is replaced only with `overwrite`. Returns `out_dir`.
+    """
+    from .dataset import staging
+
+    with staging(Path(out_dir), overwrite) as tmp:
+        merge_into([Path(d) for d in scene_dirs], tmp, version, splits, split_config, move)
+    return Path(out_dir)

@@ -1,0 +1,335 @@
+"""Layout checks that need no motion: unique ids, known classes, references, polygons and trajectory forms.
+
+They run before the scene is sampled, and they decide which parts of the layout are sound enough to compile
+(`Usable`): an agent with an unknown class or a trajectory on a missing lane is reported here and left out
+of the motion and collision checks, so one mistake does not cascade into confusing follow-up messages.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..classes import AGENT_CLASSES
+from ..errors import Issue, Location
+from ..classes import STATIC_PROPS
+from .geometry import polyline_arclength, road_centerline
+from .schema import Ego, Layout, Road, Trajectory
+from .yamlio import SourceMap
+
+TIME_EPS = 1e-9  # s: times closer than this are the same instant
+MAX_TURN_COS = float(np.cos(np.radians(150.0)))  # sharper turns fold the lanes' offset lines over themselves
+
+
+def parent_path(path: str) -> str:
+    """The enclosing field path: 'a.b[2].c' -> 'a.b[2]' -> 'a.b' -> 'a' -> ''."""
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    return path[: path.rfind(".")] if "." in path else ""
+
+
+class Findings:
+    """Collects issues, each located at the value of a field path (or its nearest parent present in the file)."""
+
+    def __init__(self, source: SourceMap, file: str):
+        self.source, self.file = source, file
+        self.issues: list[Issue] = []
+
+    def locate(self, path: str) -> Location:
+        p = path
+        while p:
+            loc = self.source.get(p)
+            if loc is not None:
+                return Location(loc.file, loc.line, loc.col, path)
+            p = parent_path(p)
+        return Location(self.file, 0, 0, path)
+
+    def line_of(self, path: str) -> str:
+        loc = self.locate(path)
+        return f" (line {loc.line})" if loc.line else ""
+
+    def error(self, path: str, message: str) -> None:
+        self.issues.append(Issue(self.locate(path), f"{path}: {message}", "error"))
+
+    def warning(self, path: str, message: str) -> None:
+        self.issues.append(Issue(self.locate(path), f"{path}: {message}", "warning"))
+
+    def sorted(self) -> list[Issue]:
+        """Issues in file order (unlocated ones last), ties kept in the order they were found."""
+        return sorted(self.issues, key=lambda i: (i.location.line == 0, i.location.line, i.location.col))
+
+
+@dataclass
+class Usable:
+    """Indices of the layout entries sound enough to compile; the rest already have an error."""
+
+    roads: set[int] = field(default_factory=set)
+    crosswalks: set[int] = field(default_factory=set)
+    areas: set[int] = field(default_factory=set)
+    buildings: set[int] = field(default_factory=set)
+    props: set[int] = field(default_factory=set)
+    agents: set[int] = field(default_factory=set)
+    ego: bool = True
+    extent: bool = True
+
+
+def suggest(value: str, names) -> str:
+    """'; did you mean 'x'?' for the closest known name, or the list of names when none is close."""
+    names = list(names)
+    hint = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+    return f"; did you mean '{hint[0]}'?" if hint else f"; known: {', '.join(names)}"
+
+
+def check_structure(layout: Layout, f: Findings) -> Usable:
+    """Run every motion-free check; return what can be compiled."""
+    use = Usable()
+    _check_ids(layout, f)
+    if layout.map.extent is not None:
+        x0, y0, x1, y1 = layout.map.extent
+        if not (x0 < x1 and y0 < y1):
+            f.error("map.extent", "needs xmin < xmax and ymin < ymax, as [xmin, ymin, xmax, ymax]")
+            use.extent = False
+    roads = {}
+    for i, r in enumerate(layout.map.roads):
+        roads.setdefault(r.id, r)
+        if _check_road(r, f"map.roads[{i}]", f) and roads[r.id] is r:  # a duplicate id is already an error
+            use.roads.add(i)
+    good_roads = {layout.map.roads[i].id for i in use.roads}
+    cw_ids: set[str] = set()
+    for i, cw in enumerate(layout.map.crosswalks):
+        path = f"map.crosswalks[{i}]"
+        if (cw.polygon is None) == (cw.road is None):
+            f.error(path, "give either 'road' and 's' (a crossing across a road) or 'polygon', not both or none")
+            ok = False
+        elif cw.polygon is not None:
+            ok = check_polygon(cw.polygon, f"{path}.polygon", f)
+        else:
+            ok = _check_crosswalk_on_road(cw, path, roads, good_roads, f)
+        if ok and cw.id not in cw_ids:  # a duplicate id is already an error
+            use.crosswalks.add(i)
+        cw_ids.add(cw.id)
+    for i, a in enumerate(layout.map.areas):
+        if check_polygon(a.polygon, f"map.areas[{i}].polygon", f):
+            use.areas.add(i)
+    for i, b in enumerate(layout.map.buildings):
+        if check_polygon(b.footprint, f"map.buildings[{i}].footprint", f):
+            use.buildings.add(i)
+    known_props = {**{k: None for k in AGENT_CLASSES}, **{k: None for k in STATIC_PROPS}}
+    for i, p in enumerate(layout.map.props):
+        path = f"map.props[{i}]"
+        ok = True
+        if p.cls not in known_props:
+            f.error(f"{path}.class", f"unknown prop class '{p.cls}'{suggest(p.cls, known_props)}")
+            ok = False
+        ok &= _check_size(p.size, f"{path}.size", f)
+        if ok:
+            use.props.add(i)
+    for i, a in enumerate(layout.agents):
+        path = f"agents[{i}]"
+        ok = True
+        if a.cls not in AGENT_CLASSES:
+            f.error(f"{path}.class", f"unknown agent class '{a.cls}'{suggest(a.cls, AGENT_CLASSES)}")
+            ok = False
+        ok &= _check_size(a.size, f"{path}.size", f)
+        ok &= check_trajectory(a.trajectory, f"{path}.trajectory", layout, f)
+        if a.appear is not None and a.disappear is not None and a.appear > a.disappear:
+            f.error(f"{path}.disappear", f"disappear {a.disappear:g} s is before appear {a.appear:g} s; "
+                                          "swap them or fix one")
+            ok = False
+        elif a.appear is not None and a.appear > layout.duration:
+            f.warning(f"{path}.appear", f"appear {a.appear:g} s is after the scene's end "
+                                        f"({layout.duration:g} s): the agent never shows")
+        if ok:
+            use.agents.add(i)
+    if layout.ego is not None:
+        use.ego = _check_ego(layout.ego, layout, f)
+    return use
+
+
+def _check_ids(layout: Layout, f: Findings) -> None:
+    groups = [
+        ("road", [(f"map.roads[{i}].id", r.id) for i, r in enumerate(layout.map.roads)]),
+        ("crosswalk", [(f"map.crosswalks[{i}].id", c.id) for i, c in enumerate(layout.map.crosswalks)]),
+        ("building", [(f"map.buildings[{i}].id", b.id) for i, b in enumerate(layout.map.buildings)]),
+        ("prop or agent", [(f"map.props[{i}].id", p.id) for i, p in enumerate(layout.map.props)]
+         + [(f"agents[{i}].id", a.id) for i, a in enumerate(layout.agents)]),
+    ]
+    for what, entries in groups:
+        seen: dict[str, str] = {}
+        for path, ident in entries:
+            if ident in seen:
+                f.error(path, f"duplicate {what} id '{ident}', already used by {seen[ident]}"
+                              f"{f.line_of(seen[ident])}; give each a unique id")
+            else:
+                seen[ident] = parent_path(path)
+
+
+def _check_road(r: Road, path: str, f: Findings) -> bool:
+    ok = True
+    pts = np.asarray(r.centerline, dtype=np.float64).reshape(-1, 2)
+    center = road_centerline(r)
+    if len(pts) < 2 or len(center) < 2:
+        f.error(f"{path}.centerline", "a road needs at least 2 distinct centreline points")
+        ok = False
+    else:
+        seg = np.diff(center, axis=0)
+        seg /= np.linalg.norm(seg, axis=1, keepdims=True)
+        cos = np.sum(seg[:-1] * seg[1:], axis=1)
+        if np.any(cos < MAX_TURN_COS):
+            k = int(np.argmax(cos < MAX_TURN_COS)) + 1
+            where = f" near ({center[k][0]:.1f}, {center[k][1]:.1f})"
+            f.error(f"{path}.centerline", f"the centreline turns back on itself{where}; a road may turn by at "
+                                          "most 150° at one point: add points or split it into two roads")
+            ok = False
+    if r.lanes.forward + r.lanes.backward == 0:
+        f.error(f"{path}.lanes", "a road needs at least one lane (forward or backward)")
+        ok = False
+    return ok
+
+
+def _check_crosswalk_on_road(cw, path: str, roads: dict, good_roads: set, f: Findings) -> bool:
+    if cw.road not in roads:
+        f.error(f"{path}.road", f"unknown road '{cw.road}'{suggest(cw.road, roads)}")
+        return False
+    if cw.s is None:
+        f.error(path, "a crosswalk across a road needs 's', the arc length of its middle along the road")
+        return False
+    if cw.road not in good_roads:
+        return False
+    length = float(polyline_arclength(road_centerline(roads[cw.road]))[-1])
+    if not 0.0 <= cw.s <= length:
+        f.error(f"{path}.s", f"s = {cw.s:g} m is outside road '{cw.road}' (centreline length {length:.1f} m)")
+        return False
+    return True
+
+
+def check_polygon(points, path: str, f: Findings) -> bool:
+    """At least 3 distinct points forming a simple (non self-intersecting) outline of non-zero area."""
+    from shapely.geometry import Polygon
+    from shapely.validation import explain_validity
+
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(np.unique(pts, axis=0)) < 3:
+        f.error(path, "a polygon needs at least 3 distinct points")
+        return False
+    spread = np.linalg.svd(pts - pts[0], compute_uv=False)
+    if spread[1] <= 1e-9 * max(1.0, spread[0]):
+        f.error(path, "invalid polygon (zero area: the points lie on one line)")
+        return False
+    poly = Polygon(pts)
+    if not poly.is_valid:
+        f.error(path, f"invalid polygon ({explain_validity(poly)}); list the points in order around the outline, "
+                      "without crossing edges")
+        return False
+    return True
+
+
+def _check_size(size, path: str, f: Findings) -> bool:
+    if size is not None and min(size) <= 0:
+        f.error(path, "length, width and height must all be > 0")
+        return False
+    return True
+
+
+def check_trajectory(traj: Trajectory, path: str, layout: Layout, f: Findings) -> bool:
+    """Form, waypoint order and lane references of a trajectory; True when it can be compiled."""
+    if (traj.waypoints is None) == (traj.lane is None):
+        f.error(path, "give exactly one of 'waypoints' or 'lane'")
+        return False
+    if traj.lane is not None:
+        return _check_lane_ref(traj.lane, f"{path}.lane", layout, f)
+    wps = traj.waypoints
+    if not wps:
+        f.error(f"{path}.waypoints", "needs at least one waypoint (one waypoint = standing still)")
+        return False
+    ok = True
+    for k, w in enumerate(wps):
+        wp = f"{path}.waypoints[{k}]"
+        if w.velocity is not None and w.speed is not None:
+            f.error(f"{wp}.speed", "give either 'velocity' or 'speed', not both")
+            ok = False
+        if k and w.t <= wps[k - 1].t + TIME_EPS:
+            f.error(f"{wp}.t", f"time {w.t:g} s is not after the previous waypoint's {wps[k - 1].t:g} s; "
+                               "waypoint times must increase")
+            ok = False
+    late = [k for k, w in enumerate(wps) if w.t > layout.duration + TIME_EPS]
+    if late:
+        k = late[0]
+        f.warning(f"{path}.waypoints[{k}].t", f"time {wps[k].t:g} s is after the scene's end "
+                                               f"({layout.duration:g} s); that part is never shown")
+    return ok
+
+
+def _check_lane_ref(lane, path: str, layout: Layout, f: Findings) -> bool:
+    roads = {r.id: r for r in layout.map.roads}
+    ok = True
+    road = roads.get(lane.road)
+    if road is None:
+        f.error(f"{path}.road", f"unknown road '{lane.road}'{suggest(lane.road, roads)}")
+        ok = False
+    elif not (1 <= lane.lane <= road.lanes.forward or 1 <= -lane.lane <= road.lanes.backward):
+        have = []
+        if road.lanes.forward:
+            have.append(f"forward 1..{road.lanes.forward}")
+        if road.lanes.backward:
+            have.append(f"backward -1..-{road.lanes.backward}")
+        f.error(f"{path}.lane", f"road '{road.id}' has no lane {lane.lane} (it has {', '.join(have) or 'none'})")
+        ok = False
+    if lane.stop_s is not None:
+        if lane.acceleration != 0:
+            f.error(f"{path}.acceleration", "'acceleration' cannot be combined with 'stop_s' (braking uses "
+                                             "'deceleration'); remove one of them")
+            ok = False
+        if lane.stop_s < lane.s:
+            f.error(f"{path}.stop_s", f"stop_s {lane.stop_s:g} m is behind the start s {lane.s:g} m; "
+                                      "the agent cannot drive backwards")
+            ok = False
+        else:
+            need = lane.speed ** 2 / (2 * lane.deceleration)
+            if need > lane.stop_s - lane.s + 1e-9:
+                f.error(f"{path}.stop_s", f"braking from {lane.speed:g} m/s at {lane.deceleration:g} m/s² "
+                                          f"takes {need:.1f} m but stop_s is {lane.stop_s - lane.s:.1f} m ahead; "
+                                          f"move stop_s to ≥ {lane.s + need:.1f} or raise 'deceleration'")
+                ok = False
+    return ok
+
+
+def _check_ego(ego: Ego, layout: Layout, f: Findings) -> bool:
+    ok = _check_size(ego.size, "ego.size", f)
+    if ok and ego.rear_overhang >= ego.size[0]:
+        f.error("ego.rear_overhang", f"rear overhang {ego.rear_overhang:g} m must be shorter than the ego's "
+                                     f"length {ego.size[0]:g} m")
+        ok = False
+    return check_trajectory(ego.trajectory, "ego.trajectory", layout, f) and ok
+
+
+def check_lane_extents(layout: Layout, roads, use: Usable, f: Findings) -> None:
+    """Lane start and stop arc lengths within the lane; drops agents (and the ego) that fail."""
+    entries = [(i, f"agents[{i}].trajectory.lane", a.trajectory) for i, a in enumerate(layout.agents)
+               if i in use.agents]
+    if layout.ego is not None and use.ego:
+        entries.append((-1, "ego.trajectory.lane", layout.ego.trajectory))
+    for i, path, traj in entries:
+        if traj.lane is None:
+            continue
+        ln = traj.lane
+        if (ln.road, ln.lane) not in roads.lanes:  # its road was unusable: already reported
+            _drop(use, i)
+            continue
+        length = roads.lane(ln.road, ln.lane).length
+        if ln.s > length:
+            f.error(f"{path}.s", f"s = {ln.s:g} m is beyond the end of lane {ln.lane} of road '{ln.road}' "
+                                 f"(length {length:.1f} m)")
+            _drop(use, i)
+        elif ln.stop_s is not None and ln.stop_s > length:
+            f.error(f"{path}.stop_s", f"stop_s = {ln.stop_s:g} m is beyond the end of lane {ln.lane} of road "
+                                      f"'{ln.road}' (length {length:.1f} m)")
+            _drop(use, i)
+
+
+def _drop(use: Usable, i: int) -> None:
+    if i < 0:
+        use.ego = False
+    else:
+        use.agents.discard(i)

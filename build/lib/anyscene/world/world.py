@@ -1,0 +1,201 @@
+"""The 4D occupancy world: static rasters compiled once, agents evaluated exactly at any time, and ego-frame
+occupancy frames sampled from both."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterator
+
+import numpy as np
+
+from ..classes import FREE
+from ..layout.geometry import RoadGeometry, build_road_geometry
+from ..layout.motion import build_motion
+from ..layout.schema import Ego, Layout, Trajectory, Waypoint
+from .agents import AgentStates, AgentTrack, compile_agents, states_at
+from .grid import GridSpec
+from .static import StaticMap, compile_static
+from .voxelize import SHAPES, fill_agents
+
+MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
+DEFAULT_EGO = Ego(trajectory=Trajectory(waypoints=(Waypoint(t=0.0, xy=(0.0, 0.0), yaw=0.0),)))
+
+
+@dataclass(frozen=True)
+class EgoPose:
+    """The ego's pose at time t (s): rear-axle centre on the ground `translation` (3,) m and heading `yaw` rad
+    in the world frame, world-frame `velocity` (2,) m/s. The ego frame is x forward, y left, z up."""
+
+    t: float
+    translation: np.ndarray
+    yaw: float
+    velocity: np.ndarray
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """3×3 ego→world rotation."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+    @property
+    def quaternion(self) -> np.ndarray:
+        """Ego→world rotation as [w, x, y, z]."""
+        return np.array([np.cos(self.yaw / 2), 0.0, 0.0, np.sin(self.yaw / 2)])
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """4×4 ego→world transform."""
+        m = np.eye(4)
+        m[:3, :3], m[:3, 3] = self.rotation, self.translation
+        return m
+
+    def to_ego(self, points: np.ndarray) -> np.ndarray:
+        """World points (N, 3) into the ego frame."""
+        return (np.asarray(points) - self.translation) @ self.rotation
+
+    def to_world(self, points: np.ndarray) -> np.ndarray:
+        """Ego points (N, 3) into the world frame."""
+        return np.asarray(points) @ self.rotation.T + self.translation
+
+    def vector_to_ego(self, v: np.ndarray) -> np.ndarray:
+        """World-frame planar vectors (N, 2) into the ego frame (rotation only)."""
+        c, s = np.cos(self.yaw), np.sin(self.yaw)
+        v = np.asarray(v)
+        return np.stack([c * v[..., 0] + s * v[..., 1], -s * v[..., 0] + c * v[..., 1]], axis=-1)
+
+
+@dataclass(frozen=True)
+class OccupancyFrame:
+    """The ego-frame occupancy at time t on `grid`, axis order (x, y, z).
+
+    semantics (nx, ny, nz) uint8 Occ3D ids (17 = free); instances (nx, ny, nz) uint16 agent instance ids (0 for
+    stuff and free); flow (nx, ny, nz, 2) float32 ego-frame x/y velocity in m/s of what occupies the voxel
+    (world velocity rotated into the ego frame; 0 for static and free voxels).
+    """
+
+    t: float
+    ego: EgoPose
+    grid: GridSpec
+    semantics: np.ndarray
+    instances: np.ndarray
+    flow: np.ndarray
+
+
+class World:
+    """A compiled scene. Build it with `World.compile(layout)`; it holds no per-frame state, so frames can be
+    produced in any order and two worlds can live in one process."""
+
+    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack]):
+        self.layout = layout
+        self.roads = roads
+        self.static = static
+        self.agents = agents
+        ego = layout.ego or DEFAULT_EGO
+        self.ego_spec = ego
+        self._ego_motion = build_motion(ego.trajectory, roads)
+        self._columns: dict[GridSpec, tuple[np.ndarray, np.ndarray]] = {}
+        self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
+
+    @classmethod
+    def compile(cls, layout: Layout) -> "World":
+        """Compile a validated layout: road geometry, static rasters and agent tracks."""
+        roads = build_road_geometry(layout.map)
+        agents = compile_agents(layout, roads)
+        extent = layout.map.extent or _default_extent(layout, roads, agents)
+        static = compile_static(layout.map, roads, extent)
+        return cls(layout, roads, static, agents)
+
+    @property
+    def duration(self) -> float:
+        return self.layout.duration
+
+    def ego_pose(self, t: float) -> EgoPose:
+        s = self._ego_motion.evaluate(np.array([t]))
+        return EgoPose(float(t), np.array([s.xy[0, 0], s.xy[0, 1], 0.0]), float(s.yaw[0]), s.velocity[0].copy())
+
+    def states(self, t: float) -> AgentStates:
+        """Exact state of every agent at time t."""
+        return states_at(self.agents, t)
+
+    @cached_property
+    def track_by_instance(self) -> dict[int, AgentTrack]:
+        return {a.instance: a for a in self.agents}
+
+    def _grid_columns(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray]:
+        if grid not in self._columns:
+            gx, gy = np.meshgrid(grid.centers(0), grid.centers(1), indexing="ij")
+            self._columns[grid] = (gx.ravel(), gy.ravel())
+        return self._columns[grid]
+
+    def static_frame(self, ego: EgoPose, grid: GridSpec) -> np.ndarray:
+        """Static semantics (nx, ny, nz) uint8 of the ego-frame grid: each voxel centre is transformed into the
+        world and takes the class of the static map there."""
+        ex, ey = self._grid_columns(grid)
+        c, s = np.cos(ego.yaw), np.sin(ego.yaw)
+        wx = c * ex - s * ey + ego.translation[0]
+        wy = s * ex + c * ey + ego.translation[1]
+        i, j, _ = self.static.cell_of(wx, wy)
+        ground = self.static.ground[i, j]
+        scls = self.static.struct_cls[i, j]
+        top = self.static.struct_top[i, j]
+        zc = grid.centers(2) + ego.translation[2]
+        kg = grid.ground_layer
+        sem = np.full((ex.size, grid.nz), FREE, dtype=np.uint8)
+        if grid.z_min <= 0.0 < grid.upper[2]:
+            sem[:, kg] = ground
+        raised = np.flatnonzero(scls != FREE)
+        if raised.size:
+            cond = (zc[None, :] >= 0.0) & (zc[None, :] <= top[raised, None])
+            if grid.z_min <= 0.0 < grid.upper[2]:
+                cond[:, kg] = True
+            sub = sem[raised]
+            sem[raised] = np.where(cond, scls[raised, None], sub)
+        return sem.reshape(grid.shape)
+
+    def frame(self, t: float, grid: GridSpec = GridSpec(), with_flow: bool = True) -> OccupancyFrame:
+        """The occupancy frame at time t on `grid`."""
+        ego = self.ego_pose(t)
+        sem = self.static_frame(ego, grid)
+        inst = np.zeros(grid.shape, dtype=np.uint16)
+        flow = np.zeros(grid.shape + (2,), dtype=np.float32) if with_flow else None
+        st = self.states(t)
+        idx = np.flatnonzero(st.present)
+        if idx.size:
+            centers = ego.to_ego(st.center[idx])
+            yaws = st.yaw[idx] - ego.yaw
+            vels = ego.vector_to_ego(st.velocity[idx])
+            reach = np.hypot(st.size[idx, 0], st.size[idx, 1]) / 2
+            lo, hi = np.array([grid.x_min, grid.y_min]), np.array(grid.upper[:2])
+            near = np.all((centers[:, :2] + reach[:, None] >= lo) & (centers[:, :2] - reach[:, None] <= hi), axis=1)
+            sel = np.flatnonzero(near)
+            a = idx[sel]
+            fill_agents(grid, sem, inst, flow, centers[sel], yaws[sel], st.size[a], self._shape_codes[a],
+                        st.occ3d[a], st.instance[a].astype(np.uint16), vels[sel])
+        if flow is None:
+            flow = np.zeros((0,), dtype=np.float32)
+        return OccupancyFrame(float(t), ego, grid, sem, inst, flow)
+
+    def frames(self, times, grid: GridSpec = GridSpec(), with_flow: bool = True) -> Iterator[OccupancyFrame]:
+        """Frames at the given times, one at a time (memory does not grow with their number)."""
+        for t in times:
+            yield self.frame(float(t), grid, with_flow)
+
+
+def frame_times(duration: float, rate: float, start: float = 0.0) -> np.ndarray:
+    """Timestamps start, start + 1/rate, ... ≤ duration (s), computed without accumulating rounding."""
+    n = int(np.floor((duration - start) * rate + 1e-9)) + 1
+    return start + np.arange(n) / rate
+
+
+def _default_extent(layout: Layout, roads: RoadGeometry, agents: list[AgentTrack]) -> tuple[float, ...]:
+    pts = [np.asarray(c) for c in roads.centerlines.values()]
+    pts += [np.asarray(b.footprint) for b in layout.map.buildings]
+    pts += [np.asarray(a.polygon) for a in layout.map.areas]
+    ts = np.linspace(0.0, layout.duration, max(2, int(layout.duration * 4) + 1))
+    for tr in agents:
+        pts.append(tr.motion.evaluate(ts).xy)
+    ego = layout.ego or DEFAULT_EGO
+    pts.append(build_motion(ego.trajectory, roads).evaluate(ts).xy)
+    allp = np.vstack(pts)
+    lo, hi = allp.min(axis=0) - MAP_MARGIN, allp.max(axis=0) + MAP_MARGIN
+    return (float(np.floor(lo[0])), float(np.floor(lo[1])), float(np.ceil(hi[0])), float(np.ceil(hi[1])))
