@@ -74,16 +74,16 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
     if obj.source.sampler is not None:
-        obj.source.sampler.config = _resolve(obj.source.sampler.config, base)
+        obj.source.sampler.config = _resolve(obj.source.sampler.config, base, names_ok=True)
     if obj.generate_config is not None:
-        obj.generate_config = _resolve(obj.generate_config, base)
+        obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
     return obj
 
 
-def _resolve(p: str, base: Path, glob_ok: bool = False) -> str:
+def _resolve(p: str, base: Path, glob_ok: bool = False, names_ok: bool = False) -> str:
     """A path relative to the config's folder when it exists there (or, for a glob, matches there), else to
-    the working folder. A bare name (a shipped config) stays as it is."""
-    if not looks_like_path(p):
+    the working folder. With `names_ok`, a bare name (a shipped config) stays as it is."""
+    if names_ok and not looks_like_path(p):
         return p
     path = Path(os.path.expanduser(p))
     if path.is_absolute():

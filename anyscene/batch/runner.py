@@ -16,12 +16,12 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..atomic import output_target, sigterm_as_interrupt
 from ..errors import ConfigError, OutputError
 from .config import BatchConfig, generation_config, local_workers
 from .jobs import SceneResult, SceneTask
@@ -130,13 +130,13 @@ def _layout_files(spec: str) -> list[Path]:
 
 
 def _prepare_out(out: Path, overwrite: bool) -> Path:
-    """DIR ready for a run: created, or a previous batch's folder (kept unless `overwrite`)."""
+    """DIR's work folder, created when needed: DIR is new, empty, or a previous batch's folder (any other
+    folder only with `overwrite`, which clears it once the lock is held: `_clear_for_overwrite`)."""
     work = out / WORK
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.exists() and overwrite:
-        shutil.rmtree(out)
-    if out.exists() and not (work / "manifest.json").exists() and any(out.iterdir()):
+    if (out.exists() and not overwrite and not (work / "manifest.json").exists()
+            and any(e.name != WORK for e in out.iterdir())):
         raise OutputError(f"{out}: exists and is not a batch folder (no {WORK}/manifest.json); choose another "
                           "--out or pass --overwrite")
     try:
@@ -146,8 +146,18 @@ def _prepare_out(out: Path, overwrite: bool) -> Path:
     return work
 
 
+def _clear_for_overwrite(out: Path, lock: Path) -> None:
+    """Empty DIR for `--overwrite`, keeping only the lock held by this run."""
+    _clear_dataset(out)
+    for entry in (out / WORK).iterdir():
+        if entry != lock:
+            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+
+
 class _Lock:
-    """One batch at a time per output folder: `.batch/lock` holds the driver's host and pid."""
+    """One batch at a time per output folder: `.batch/lock` holds the driver's host and pid. It is created
+    with O_EXCL, so of two drivers starting together exactly one gets it; a lock left by a process that no
+    longer runs on this host is taken over."""
 
     def __init__(self, work: Path):
         self.path = work / "lock"
@@ -155,13 +165,25 @@ class _Lock:
     def __enter__(self):
         import socket
 
-        me = f"{socket.gethostname()}:{os.getpid()}"
-        if self.path.exists():
-            host, _, pid = self.path.read_text().strip().rpartition(":")
-            if host == socket.gethostname() and pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-                raise OutputError(f"{self.path.parent.parent}: another batch (pid {pid}) is writing this folder")
-        self.path.write_text(me)
-        return self
+        me = f"{socket.gethostname()}:{os.getpid()}".encode()
+        for _attempt in range(2):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                try:
+                    host, _, pid = self.path.read_text().strip().rpartition(":")
+                except FileNotFoundError:
+                    continue  # released meanwhile
+                stale = host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+                if not stale:
+                    raise OutputError(f"{self.path.parent.parent}: another batch ({host or 'unknown host'}, pid "
+                                      f"{pid or '?'}) is writing this folder") from None
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "wb") as f:
+                f.write(me)
+            return self
+        raise OutputError(f"{self.path.parent.parent}: cannot take the batch lock {self.path}")
 
     def __exit__(self, *exc):
         self.path.unlink(missing_ok=True)
@@ -192,14 +214,25 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
     the manifest records as failed. Returns the report; failed scenes do not raise.
     """
     t_start = time.time()
-    out = Path(out).absolute()
+    out = output_target(out)
     gen = generation_config(cfg)
     from ..export.sensors_io import check_sensor_config
 
     check_sensor_config(gen)  # a bad rig, grid or renderer is a user error before anything runs
+    new_out, new_work = not out.exists(), not (out / WORK).exists()
     work = _prepare_out(out, overwrite)
-    with _Lock(work):
-        planned = plan_scenes(cfg, work, gen)
+    with sigterm_as_interrupt(), _Lock(work) as lock:
+        try:
+            if overwrite:
+                _clear_for_overwrite(out, lock.path)
+            planned = plan_scenes(cfg, work, gen)
+        except BaseException:
+            if new_work or overwrite:  # nothing of this run is worth keeping: leave no work folder behind
+                lock.__exit__()
+                shutil.rmtree(work, ignore_errors=True)
+                if new_out:
+                    shutil.rmtree(out, ignore_errors=True)
+            raise
         manifest_path = work / "manifest.json"
         previous_manifest = Manifest.load(manifest_path) if manifest_path.exists() else Manifest()
         old = previous_manifest.by_name()
@@ -230,7 +263,6 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
         executor = _executor(cfg, ray, workers, len(todo))
         by_name = manifest.by_name()
         bar = _bar(len(todo), progress)
-        previous = _sigterm_as_interrupt()
         try:
             def started(task: SceneTask) -> None:
                 rec = by_name[task.name]
@@ -254,7 +286,6 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
             manifest.save(manifest_path)
             raise
         finally:
-            signal.signal(signal.SIGTERM, previous)
             if bar is not None:
                 bar.close()
         for rec in manifest.scenes:
@@ -317,17 +348,6 @@ def _bar(total: int, progress: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="scene", desc="batch", file=sys.stderr, dynamic_ncols=True)
-
-
-def _sigterm_as_interrupt():
-    """Turn SIGTERM into KeyboardInterrupt (the manifest is then saved with running scenes as pending)."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    try:
-        return signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        return signal.getsignal(signal.SIGTERM)
 
 
 def merge_scenes(work: Path, out: Path, names: list[str], gen) -> Path:

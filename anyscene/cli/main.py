@@ -11,6 +11,7 @@ import importlib
 import sys
 
 from .. import __version__
+from ..atomic import Terminated
 from ..errors import AnySceneError
 
 # verb -> (module, one-line help). Modules are imported only when their verb runs (or for --help).
@@ -52,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except AnySceneError as e:
         print(f"error: {e}" if "\n" not in str(e) else str(e), file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        print("terminated" if isinstance(e, Terminated) else "interrupted", file=sys.stderr)
+        return getattr(e, "exit_code", 130)
 
 
 if __name__ == "__main__":

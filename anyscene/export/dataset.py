@@ -1,71 +1,27 @@
 """`generate_dataset`: layouts in, a finished nuScenes-format dataset folder out (or nothing at all).
 
-The dataset is assembled in a hidden sibling folder `.NAME.partial-PID` holding an `.incomplete` marker; each
-scene is first written into its own folder under it (`write_scene`), then the scenes are merged
-(`merge_into`) and the folder is renamed to NAME. Errors and interrupts remove the partial folder, so
-NAME either is a complete dataset or does not exist; an existing NAME is replaced only with `overwrite`.
+The dataset is assembled in a hidden sibling folder `.NAME.partial-PID` holding an `.incomplete` marker
+(`anyscene.atomic.atomic_folder`); each scene is first written into its own folder under it (`write_scene`),
+then the scenes are merged (`merge_into`) and the folder is renamed to NAME. Errors, Ctrl-C and SIGTERM remove
+the partial folder, so NAME either is a complete dataset or does not exist; an existing NAME is replaced only
+with `overwrite`.
 """
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
-from ..errors import LayoutError, OutputError
+from ..atomic import atomic_folder, check_output
+from ..errors import LayoutError
 from .config import GenerateConfig
 from .merge import merge_into
 from .scene import frame_count, scene_name, write_scene
 from .writer import SceneWriter
 
-INCOMPLETE = ".incomplete"
 SCENES = ".scenes"
-
-
-def check_output(out: Path, overwrite: bool) -> Path:
-    """`out` as an absolute Path; OutputError when it exists (without `overwrite`), is a file, or its parent
-    cannot be created or written."""
-    out = Path(out).absolute()
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out.parent}: cannot create the folder: {e.strerror or e}") from None
-    if not os.access(out.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{out.parent}: not writable; choose another --out")
-    return out
-
-
-@contextmanager
-def staging(out: Path, overwrite: bool) -> Iterator[Path]:
-    """Yield an empty hidden sibling folder of `out`; when the block completes it becomes `out` (replacing an
-    existing one only now); on any exception or interrupt it is removed."""
-    out = check_output(out, overwrite)
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir()
-        (tmp / INCOMPLETE).write_text("this folder is being written; it is not a finished dataset\n")
-        yield tmp
-        (tmp / INCOMPLETE).unlink()
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot write: {e.strerror or e}") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Callable[[str], None] | None = None
@@ -143,7 +99,7 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
             on_progress(done, total)
 
     try:
-        with staging(Path(out_dir), config.overwrite) as tmp:
+        with atomic_folder(Path(out_dir), config.overwrite, marker=True) as tmp:
             scene_dirs = []
             for lay, name in zip(layouts, names):
                 if bar is not None:

@@ -163,8 +163,8 @@ def merge_datasets(scene_dirs: Sequence[str | Path], out_dir: str | Path, versio
     are then spent). The dataset is assembled in a hidden sibling folder and renamed into place when complete;
     an existing `out_dir` is replaced only with `overwrite`. Returns `out_dir`.
     """
-    from .dataset import staging
+    from ..atomic import atomic_folder
 
-    with staging(Path(out_dir), overwrite) as tmp:
+    with atomic_folder(Path(out_dir), overwrite, marker=True) as tmp:
         merge_into([Path(d) for d in scene_dirs], tmp, version, splits, split_config, move)
     return Path(out_dir)

@@ -8,14 +8,12 @@ first 10 files. A draw that fails validation is drawn again with the next attemp
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path as FsPath
 
 import numpy as np
 
-from ..errors import Issue, LayoutError, Location, OutputError
+from ..atomic import atomic_folder
+from ..errors import Issue, LayoutError, Location
 from ..layout.schema import Environment, Layout, Map
 from ..layout.validate import check_layout
 from ..layout.yamlio import dump_layout
@@ -149,13 +147,8 @@ def sample_to_dir(cfg: SamplerConfig, n: int, out: str | os.PathLike, overwrite:
                   progress: bool = False, start: int = 0) -> list[SampleStats]:
     """Write scenes start .. start+n-1 as `out/<prefix>_<index:05d>.yaml`, atomically: into a temporary folder
     next to `out`, renamed into place when all are written. Refuses a non-empty `out` unless `overwrite`."""
-    out = FsPath(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise OutputError(f"{out}: exists and is not empty; choose another folder or pass --overwrite")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = FsPath(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     stats = []
-    try:
+    with atomic_folder(out, overwrite, empty_ok=True) as tmp:
         indices = range(start, start + n)
         bar = None
         if progress:
@@ -170,15 +163,4 @@ def sample_to_dir(cfg: SamplerConfig, n: int, out: str | os.PathLike, overwrite:
                 bar.update(1)
         if bar:
             bar.close()
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return stats

@@ -4,6 +4,6 @@ from .camera import CalibratedCameraFrame, cast_pixels, project, render_camera, 
 from .lidar import LidarScan, sweep_lidar, sweep_to_world  # noqa: F401
 from .raycast import RayHits, SceneSnapshot, StaticGeometry, VoxelScene, WorldScene  # noqa: F401
 from .rig import load_rig  # noqa: F401
-from .timing import Timeline, sensor_timeline  # noqa: F401
+from .timing import camera_trigger_offset  # noqa: F401
 from .types import Camera, CameraFrame, LidarModel, LidarSweep, SensorRig  # noqa: F401
 from .visibility import AgentVisibility, agent_visibility, occupancy_masks  # noqa: F401

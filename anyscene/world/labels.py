@@ -14,16 +14,14 @@ labels, whose first key is also `semantics`.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
+from ..atomic import atomic_folder, check_output
 from ..classes import OCC3D_NAMES
-from ..errors import OutputError
 from .grid import GridSpec
 from .world import OccupancyFrame, World
 
@@ -61,13 +59,9 @@ def frame_record(index: int, frame: OccupancyFrame) -> dict:
 
 
 def check_output_dir(out: str | Path, overwrite: bool) -> Path:
-    """The output folder as a Path; OutputError if it exists (and `overwrite` is off) or is not a folder."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.exists() and not overwrite:
-        raise OutputError(f"{out}: already exists; pass --overwrite to replace it")
-    return out
+    """The output folder's real absolute path; OutputError if it exists (and `overwrite` is off), is not a
+    folder, or cannot be created."""
+    return check_output(out, overwrite)
 
 
 def write_occupancy(world: World, out: str | Path, times: Iterable[float], grid: GridSpec = GridSpec(), *,
@@ -75,20 +69,11 @@ def write_occupancy(world: World, out: str | Path, times: Iterable[float], grid:
                     on_frame: Callable[[int], None] | None = None) -> Path:
     """Write the occupancy of `world` at `times` (s) into the folder `out`; returns its path.
 
-    Frames are produced and written one at a time. Everything goes into a hidden sibling folder that is renamed
-    into place only when complete, so `out` is never left half-written; with `overwrite` an existing `out` is
-    replaced at that moment. `rate` (Hz) is recorded in the index; `on_frame(n)` is called after frame n.
+    Frames are produced and written one at a time, into a partial folder that becomes `out` only when complete
+    (`anyscene.atomic.atomic_folder`), so `out` is never left half-written; with `overwrite` an existing `out`
+    is replaced at that moment. `rate` (Hz) is recorded in the index; `on_frame(n)` is called after frame n.
     """
-    out = check_output_dir(out, overwrite)
-    parent = out.absolute().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{parent}: cannot create the folder: {e.strerror or e}") from None
-    partial = parent / f".{out.name}.partial-{os.getpid()}"
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
-        partial.mkdir()
+    with atomic_folder(out, overwrite) as partial:
         records = []
         for n, frame in enumerate(world.frames(times, grid)):
             record = frame_record(n, frame)
@@ -101,12 +86,7 @@ def write_occupancy(world: World, out: str | Path, times: Iterable[float], grid:
                  "grid": asdict(grid), "shape": list(grid.shape), "rate": float(rate), "keys": list(FRAME_KEYS),
                  "classes": list(OCC3D_NAMES), "frames": records}
         (partial / "index.json").write_text(_index_text(index), encoding="utf-8")
-        _move_into_place(partial, out)
-    except OSError as e:
-        raise OutputError(f"{out}: cannot write: {e.strerror or e}") from None
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
-    return out
+    return Path(out)
 
 
 def _index_text(index: dict) -> str:
@@ -114,18 +94,6 @@ def _index_text(index: dict) -> str:
     head = [f"  {json.dumps(k)}: {json.dumps(v)}," for k, v in index.items() if k != "frames"]
     frames = ",\n".join(f"    {json.dumps(r)}" for r in index["frames"])
     return "{\n" + "\n".join(head) + '\n  "frames": [\n' + frames + "\n  ]\n}\n"
-
-
-def _move_into_place(partial: Path, out: Path) -> None:
-    """Rename the finished folder to `out`, replacing an existing one only after the new one is complete."""
-    if not out.exists():
-        partial.rename(out)
-        return
-    old = out.absolute().parent / f".{out.name}.old-{os.getpid()}"
-    shutil.rmtree(old, ignore_errors=True)
-    out.rename(old)
-    partial.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_index(folder: str | Path) -> dict:

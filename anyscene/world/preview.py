@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import json
 
-import os
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
 from ..classes import FREE, OCC3D_NAMES
-from ..errors import ConfigError, OutputError
+from ..errors import ConfigError
+from ..atomic import atomic_file
 from ..resources import asset
 from .grid import GridSpec
 from .world import World
@@ -371,9 +371,7 @@ def write_preview(view: PictureView, path: str | Path, times: Iterable[float], r
     times = list(times)
     if suffix == ".png" and len(times) != 1:
         raise ConfigError(f"{path}: a PNG holds one picture, got {len(times)} times")
-    path.absolute().parent.mkdir(parents=True, exist_ok=True)
-    partial = path.absolute().parent / f".{path.stem}.partial-{os.getpid()}{suffix}"
-    try:
+    with atomic_file(path) as partial:
         if suffix == ".png":
             from PIL import Image
 
@@ -389,10 +387,4 @@ def write_preview(view: PictureView, path: str | Path, times: Iterable[float], r
                         on_frame(n)
             finally:
                 stream.close()
-        os.replace(partial, path)
-    except OSError as e:
-        raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
-    finally:
-        if partial.exists():
-            partial.unlink()
     return path

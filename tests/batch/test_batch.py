@@ -255,6 +255,41 @@ def test_bad_configs_and_folders_are_user_errors(tmp_path, capsys):
     empty.write_text(cfg.read_text().replace("layouts: layouts", "layouts: nothing_here/*.yaml"))
     with pytest.raises(ConfigError, match="no layout files"):
         run_batch(load_batch_config(empty), tmp_path / "o3", progress=False)
+    for name in ("o1", "o2", "o3"):  # refused before any scene ran: no work folder is left behind
+        assert not (tmp_path / name).exists()
+
+
+def test_the_lock_is_taken_before_overwrite_clears_anything(tmp_path):
+    import socket
+
+    from anyscene.batch.runner import _Lock
+
+    cfg = write_batch(tmp_path, 1)
+    out = tmp_path / "out"
+    (out / WORK).mkdir(parents=True)
+    (out / "precious.txt").write_text("x")
+    (out / WORK / "lock").write_text(f"{socket.gethostname()}:1")  # pid 1 runs: another driver holds it
+    with pytest.raises(OutputError, match="another batch"):
+        run_batch(load_batch_config(cfg), out, overwrite=True, progress=False)
+    assert (out / "precious.txt").exists() and (out / WORK / "lock").exists()
+    (out / WORK / "lock").write_text(f"{socket.gethostname()}:999999999")  # a dead driver's lock is taken over
+    with _Lock(out / WORK) as lock:
+        assert lock.path.read_text().endswith(f":{os.getpid()}")
+        with pytest.raises(OutputError, match="another batch"):
+            _second_lock(out / WORK)
+    assert not (out / WORK / "lock").exists()
+
+
+def _second_lock(work: Path) -> None:
+    """A second driver in another process tries the same lock while this one holds it."""
+    code = ("import sys; from pathlib import Path; from anyscene.batch.runner import _Lock; "
+            "from anyscene.errors import OutputError\n"
+            "try:\n    _Lock(Path(sys.argv[1])).__enter__()\nexcept OutputError as e:\n    print(e); sys.exit(2)")
+    proc = subprocess.run([sys.executable, "-c", code, str(work)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if proc.returncode == 2:
+        raise OutputError(proc.stdout.strip())
+    raise AssertionError(proc.stdout + proc.stderr)
 
 
 def test_sampler_source_samples_in_the_workers(tmp_path):

@@ -317,13 +317,10 @@ def _run_validation(pipe, accelerator, clip: dict, tc, path: Path) -> None:
 
 def _save_pipeline(pipe, accelerator, path: Path) -> None:
     _unwrapped(pipe, accelerator)
-    tmp = path.with_name(path.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    pipe.save_pretrained(tmp)
-    if path.exists():
-        shutil.rmtree(path)
-    tmp.rename(path)
+    from ...atomic import atomic_folder
+
+    with atomic_folder(path, overwrite=True) as tmp:
+        pipe.save_pretrained(tmp)
 
 
 def _checkpoint(accelerator, out: Path, step: int, generator: torch.Generator, keep: int, save_file) -> None:
