@@ -56,7 +56,7 @@ def engine_time(layout: Path, resolution: tuple[int, int], duration: float) -> d
     import numpy as np
 
     from anyscene.export.config import load_config
-    from anyscene.export.timeline import build_timeline, seconds
+    from anyscene.pipeline.timeline import regular_timeline, seconds
     from anyscene.sensors.camera import image_rays
     from anyscene.sensors.lidar import lidar_rays
     from anyscene.sensors.raycast import WorldScene
@@ -65,20 +65,19 @@ def engine_time(layout: Path, resolution: tuple[int, int], duration: float) -> d
     cfg = load_config()
     world = _world(layout, duration)
     rig = load_rig(cfg.rig, resolution)
-    tl = build_timeline(world.duration, cfg.camera_rate, cfg.lidar_rate, cfg.keyframe_rate, world.layout.name)
+    tl = regular_timeline(world.duration, cfg.camera_rate, cfg.lidar_rate, cfg.keyframe_rate, world.layout.name)
     t0 = time.perf_counter()
     scene = WorldScene(world)
     static_s = time.perf_counter() - t0
     cast_s = setup_s = 0.0
     n_rays = 0
-    for us, cam_fires, lidar_fires in tl.events:
+    for us, cams_fired, lidar_i in tl.events:
         t = seconds(us)
         ego = world.ego_pose(t)
         t0 = time.perf_counter()
         rays = []
-        if cam_fires:
-            rays += [np.ascontiguousarray(image_rays(c, ego).reshape(-1, 6)) for c in rig.cameras]
-        if lidar_fires:
+        rays += [np.ascontiguousarray(image_rays(rig.cameras[c], ego).reshape(-1, 6)) for c, _j in cams_fired]
+        if lidar_i >= 0:
             rays.append(np.ascontiguousarray(lidar_rays(rig.lidar, ego)))
         setup_s += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -88,7 +87,7 @@ def engine_time(layout: Path, resolution: tuple[int, int], duration: float) -> d
         cast_s += time.perf_counter() - t0
         n_rays += sum(r.shape[0] for r in rays)
     return {"engine_s": cast_s, "ray_setup_s": setup_s, "static_bvh_s": static_s, "rays": n_rays,
-            "camera_instants": int(len(tl.camera)), "lidar_sweeps": int(len(tl.lidar)),
+            "camera_instants": tl.n_camera_instants, "lidar_sweeps": int(len(tl.lidar)),
             "keyframes": int(len(tl.keyframes)), "rays_per_s": n_rays / cast_s if cast_s else None}
 
 

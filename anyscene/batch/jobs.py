@@ -8,7 +8,6 @@ folder named after a scene always holds a finished scene.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import time
 import traceback
@@ -84,40 +83,37 @@ def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: 
     the GenerateConfig `config`; the output depends only on the layout, the config and the seed."""
     from ..export.dataset import load_layouts
     from ..export.scene import write_scene
-    from ..export.sensors_io import SensorSuite, check_sensor_config
+    from ..atomic import atomic_folder
     from ..export.writer import SceneWriter
+    from ..pipeline.sensors import SensorSuite
     from ..world import World
 
     t0 = time.time()
     out = Path(scene_out_dir)
     name = name or out.name
-    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
     try:
         warnings: list[str] = []
         (layout,) = load_layouts([layout_path], config, warn=warnings.append)
-        rig = check_sensor_config(config)
+        rig = config.check_sensors()
         world = World.compile(layout)
-        writer = SceneWriter(partial, config.version, config.workers)
         frames = 0
 
         def count(n: int) -> None:
             nonlocal frames
             frames += n
 
-        try:
-            write_scene(world, writer, config, name=name, suite=SensorSuite(world, config, rig), on_frames=count)
-        except BaseException:
-            writer.close(cancel=True)
-            raise
-        writer.close()
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(partial, out)
+        with atomic_folder(out, overwrite=True) as partial:
+            writer = SceneWriter(partial, config.version, config.workers)
+            try:
+                write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),
+                            on_frames=count)
+            except BaseException:
+                writer.close(cancel=True)
+                raise
+            writer.close()
         return SceneResult(name, "done", seed=int(layout.seed), seconds=round(time.time() - t0, 3), frames=frames,
                            worker=_worker_id())
     except Exception as e:  # noqa: BLE001 - reported per scene
-        shutil.rmtree(partial, ignore_errors=True)
         return _failed(name, e, t0)
 
 

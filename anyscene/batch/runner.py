@@ -216,9 +216,7 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
     t_start = time.time()
     out = output_target(out)
     gen = generation_config(cfg)
-    from ..export.sensors_io import check_sensor_config
-
-    check_sensor_config(gen)  # a bad rig, grid or renderer is a user error before anything runs
+    gen.check_sensors()  # a bad rig, grid or renderer is a user error before anything runs
     new_out, new_work = not out.exists(), not (out / WORK).exists()
     work = _prepare_out(out, overwrite)
     with sigterm_as_interrupt(), _Lock(work) as lock:

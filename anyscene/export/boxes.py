@@ -79,3 +79,21 @@ def view_points(points: np.ndarray, view: np.ndarray, normalize: bool) -> np.nda
     if normalize:
         out = out / out[2:3, :].repeat(3, 0).reshape(3, n)
     return out
+
+
+def count_points_in_boxes(points: np.ndarray, records: list[dict], ego_pose: dict, lidar_cs: dict) -> list[int]:
+    """Points of a sweep inside each annotation box, exactly as the devkit counts them.
+
+    `points` (N, 3) float32 in the LiDAR frame as stored in the .pcd.bin; `records` sample_annotation-like
+    dicts (translation, size, rotation, global frame); `ego_pose` and `lidar_cs` the sweep's ego_pose and
+    calibrated_sensor records. Each box is moved into the LiDAR frame and tested with the devkit's arithmetic
+    (boxes.py); points far from the box are skipped first (the test is per point).
+    """
+    pts = np.asarray(points, dtype=np.float32)
+    counts = []
+    for rec in records:
+        box = box_in_sensor(rec, ego_pose, lidar_cs)
+        reach = 0.5 * float(np.linalg.norm(box.wlh)) + 1e-3
+        near = np.flatnonzero(np.sum((pts - box.center.astype(np.float32)) ** 2, axis=1) <= reach * reach)
+        counts.append(int(points_in_box(box, pts[near].T).sum()) if near.size else 0)
+    return counts

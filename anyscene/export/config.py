@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..config_io import apply_overrides, omegaconf_message
+from ..pipeline.timeline import CAMERA_TIMINGS
 from ..errors import ConfigError
 from ..resources import config_dir, resolve
 
@@ -69,6 +70,7 @@ class GenerateConfig:
     camera_rate: float = 12.0
     lidar_rate: float = 20.0
     keyframe_rate: float = 2.0
+    camera_timing: str = "synchronous"
     formats: list[str] = field(default_factory=lambda: list(FORMATS))
     jpeg_quality: int = 90
     grid: str = "occ3d"
@@ -96,6 +98,24 @@ class GenerateConfig:
 
     def wants(self, fmt: str) -> bool:
         return fmt in self.formats
+
+    def stream_config(self):
+        """The scene stream's settings for this run (anyscene.pipeline.config.StreamConfig)."""
+        from ..pipeline.config import StreamConfig
+
+        options = {"weights": self.weights, **self.diffusion_options} if self.renderer == "diffusion" else {}
+        return StreamConfig(camera_rate=self.camera_rate, lidar_rate=self.lidar_rate,
+                            keyframe_rate=self.keyframe_rate, camera_timing=self.camera_timing,
+                            max_distance=self.annotation.max_distance, stopped_speed=self.annotation.stopped_speed,
+                            grid=self.grid, occupancy=self.wants("occ3d"),
+                            images=self.wants("nuscenes") or self.wants("previews"), renderer=self.renderer,
+                            renderer_options=options, workers=self.workers)
+
+    def check_sensors(self):
+        """The run's SensorRig, after checking the rig, resolution, grid and renderer (ConfigError)."""
+        from ..pipeline.sensors import check_sensors
+
+        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights)
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -156,6 +176,8 @@ def validate_config(c: GenerateConfig) -> None:
         need(f not in c.formats or "nuscenes" in c.formats, f"format {f} needs format nuscenes")
     need(1 <= c.jpeg_quality <= 100, f"jpeg_quality {c.jpeg_quality}: must be 1..100")
     need(c.global_offset in ("auto", "none"), f"global_offset {c.global_offset!r}: choose auto or none")
+    need(c.camera_timing in CAMERA_TIMINGS,
+         f"camera_timing {c.camera_timing!r}: choose one of {', '.join(CAMERA_TIMINGS)}")
     need(1 <= c.workers <= 64, f"workers {c.workers}: must be 1..64")
     a = c.annotation
     need(a.max_distance > 0, "annotation.max_distance must be > 0")

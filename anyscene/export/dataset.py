@@ -74,12 +74,12 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
     folder are checked, all before anything is written. `on_progress(done, total)` counts sensor frames;
     without it a tqdm bar on stderr shows them when `config.progress` is on.
     """
+    from ..pipeline.sensors import SensorSuite
     from ..world import World
-    from .sensors_io import SensorSuite, check_sensor_config
 
     layouts = load_layouts(layout_paths, config)
     names = unique_names(layouts)
-    rig = check_sensor_config(config)
+    rig = config.check_sensors()
     check_output(Path(out_dir), config.overwrite)
     total = sum(frame_count(lay.duration, config, len(rig.cameras)) for lay in layouts)
     bar = None
@@ -108,7 +108,7 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
                 scene_dir = tmp / SCENES / name
                 writer = SceneWriter(scene_dir, config.version, config.workers)
                 try:
-                    write_scene(world, writer, config, name=name, suite=SensorSuite(world, config, rig),
+                    write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),
                                 on_frames=advance)
                 except BaseException:
                     writer.close(cancel=True)

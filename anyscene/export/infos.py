@@ -16,7 +16,7 @@ import numpy as np
 
 from ..classes import DETECTION_NAME
 from ..sensors.geometry import quat_to_matrix
-from .annotations import KeyframeBox
+from ..pipeline.boxes import KeyframeBox
 from .boxes import box_in_sensor, view_points
 from .taxonomy import LIDAR_CHANNEL
 

@@ -1,7 +1,8 @@
 """Joining scene folders (written by `write_scene`, possibly in separate processes) into one dataset.
 
 `merge_datasets(scene_dirs, out_dir, version, splits)` concatenates the scenes' tables (shared records such
-as categories once), gathers their files, and writes what spans scenes: `<version>/splits.json`, the Occ3D
+as categories once), gathers their files, and lets each format writer write what spans scenes
+(`FormatWriter.merge`): the tables and `<version>/splits.json`, `lidarseg.json`, the Occ3D
 `annotations.json` and one mmdetection3d info pkl per split.
 """
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Sequence
 
 from ..errors import OutputError
 from .config import DEVKIT_SPLITS, SplitConfig
-from .fileio import dump_json, dump_pickle, load_json
-from .infos import metainfo
+from .fileio import load_json
 from .writer import FRAGMENT, TABLES
+from .writers import WRITERS, MergeInput
+from .writers.infos import info_filename  # noqa: F401 (the info pkl names, part of this module's API)
 
 SHARED_TABLES = ("category", "attribute", "visibility", "sensor")
 DATA_FOLDERS = ("samples", "sweeps", "lidarseg", "maps", "gts", "conditions", "previews")
@@ -36,12 +38,6 @@ def default_splits(scene_names: Sequence[str], cfg: SplitConfig = SplitConfig())
         train, val = names[:n - n_val], names[n - n_val:]
     p = cfg.prefix
     return {f"{p}_train": train, f"{p}_val": val, f"{p}_all": names}
-
-
-def info_filename(split: str, prefix: str) -> str:
-    """Info pkl of a split: PREFIX_train -> PREFIX_infos_train.pkl (other names: PREFIX_infos_NAME.pkl)."""
-    role = split[len(prefix) + 1:] if split.startswith(prefix + "_") else split
-    return f"{prefix}_infos_{role}.pkl"
 
 
 def read_fragment(scene_dir: Path) -> dict:
@@ -68,11 +64,9 @@ def merge_into(scene_dirs: Sequence[Path], root: Path, version: str, splits: dic
         raise OutputError(f"split names {reserved} are reserved by the nuScenes devkit for the real scenes")
     tables: dict[str, list[dict]] = {t: [] for t in TABLES}
     shared: dict[str, dict[str, dict]] = {t: {} for t in SHARED_TABLES}
-    lidarseg: list[dict] = []
     for d, frag in zip(scene_dirs, frags):
         d = Path(d)
-        src_version = frag["version"]
-        table_dir = d / src_version
+        table_dir = d / frag["version"]
         for t in TABLES:
             path = table_dir / f"{t}.json"
             if not path.exists():
@@ -84,25 +78,13 @@ def merge_into(scene_dirs: Sequence[Path], root: Path, version: str, splits: dic
                         raise OutputError(f"{path}: record {rec['token']} differs from another scene's")
                 else:
                     tables[t].append(rec)
-        seg = table_dir / "lidarseg.json"
-        if seg.exists():
-            for rec in load_json(seg):
-                rec = dict(rec, filename=rec["filename"].replace(f"lidarseg/{src_version}/", f"lidarseg/{version}/", 1))
-                lidarseg.append(rec)
-        _gather_files(d, root, src_version, version, move)
     for t in SHARED_TABLES:
         tables[t] = list(shared[t].values())
-    table_root = root / version
-    table_root.mkdir(parents=True, exist_ok=True)
-    has_tables = any(tables[t] for t in ("scene",))
-    if has_tables:
-        for t in TABLES:
-            dump_json(tables[t], table_root / f"{t}.json", indent=0)
-        if lidarseg:
-            dump_json(lidarseg, table_root / "lidarseg.json", indent=0)
-        dump_json(splits, table_root / "splits.json", indent=2)
-    _write_occ3d(frags, splits, split_config.prefix, root)
-    _write_infos(frags, splits, split_config.prefix, version, tables["category"], root)
+    merge = MergeInput(root, [Path(d) for d in scene_dirs], frags, splits, split_config.prefix, version, tables)
+    for cls in WRITERS.values():
+        cls.merge(merge)
+    for d, frag in zip(scene_dirs, frags):
+        _gather_files(Path(d), root, frag["version"], version, move)
     return splits
 
 
@@ -125,31 +107,6 @@ def _gather_files(scene_dir: Path, root: Path, src_version: str, version: str, m
                     os.replace(src, dst)
                 else:
                     shutil.copyfile(src, dst)
-
-
-def _write_occ3d(frags: list[dict], splits: dict[str, list[str]], prefix: str, root: Path) -> None:
-    infos = {f["name"]: f["occ3d"] for f in frags if f.get("occ3d")}
-    if not infos:
-        return
-    names = [f["name"] for f in frags]
-    train = splits.get(f"{prefix}_train", names)
-    val = splits.get(f"{prefix}_val", [])
-    dump_json({"train_split": [s for s in train if s in infos], "val_split": [s for s in val if s in infos],
-               "scene_infos": infos}, root / "annotations.json", sort_keys=False)  # keyframes in time order
-
-
-def _write_infos(frags: list[dict], splits: dict[str, list[str]], prefix: str, version: str,
-                 categories: list[dict], root: Path) -> None:
-    by_scene = {f["name"]: f.get("infos", []) for f in frags}
-    if not any(by_scene.values()):
-        return
-    meta = metainfo(version, [c["name"] for c in categories])
-    for split, scenes in splits.items():
-        data_list = []
-        for s in scenes:
-            for info in by_scene.get(s, []):
-                data_list.append({"sample_idx": len(data_list), **info})
-        dump_pickle({"metainfo": meta, "data_list": data_list}, root / info_filename(split, prefix))
 
 
 def merge_datasets(scene_dirs: Sequence[str | Path], out_dir: str | Path, version: str,

@@ -88,9 +88,9 @@ def test_unwritable_output_exits_2(tiny, tmp_path, capsys):
 
 
 def test_interrupt_leaves_nothing(tiny, tmp_path, monkeypatch):
-    from anyscene.export import sensors_io
+    from anyscene.pipeline import sensors
 
-    real = sensors_io.SensorSuite.lidar
+    real = sensors.SensorSuite.lidar
     calls = []
 
     def interrupted(self, t):
@@ -99,7 +99,7 @@ def test_interrupt_leaves_nothing(tiny, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(self, t)
 
-    monkeypatch.setattr(sensors_io.SensorSuite, "lidar", interrupted)
+    monkeypatch.setattr(sensors.SensorSuite, "lidar", interrupted)
     assert _generate(tiny, tmp_path / "data") == 130
     assert not (tmp_path / "data").exists() and not _leftovers(tmp_path)
 

@@ -5,12 +5,11 @@ import numpy as np
 import pytest
 
 from anyscene.errors import ConfigError, OutputError
-from anyscene.export.annotations import keyframe_candidates
+from anyscene.pipeline.boxes import keyframe_candidates
 from anyscene.export.config import DEFAULT_CONFIG, GenerateConfig, load_config
 from anyscene.export.maps import EGO_MARGIN, drivable_mask, map_frame
 from anyscene.export.merge import default_splits, info_filename
 from anyscene.export.config import SplitConfig
-from anyscene.export.timeline import build_timeline, seconds
 from anyscene.export.tokens import shared_token, token
 from anyscene.layout import parse_layout
 from anyscene.world import World
@@ -22,24 +21,6 @@ from export_scenes import ALL_CLASSES
 def world() -> World:
     layout, _ = parse_layout(ALL_CLASSES, "all_classes.yaml")
     return World.compile(layout)
-
-
-def test_timeline_keyframes_coincide_and_end_the_scene():
-    tl = build_timeline(2.9, 12.0, 20.0, 2.0, "s")
-    assert tl.keyframes.tolist() == [0, 500_000, 1_000_000, 1_500_000, 2_000_000, 2_500_000]
-    assert tl.lidar[-1] == tl.camera[-1] == tl.keyframes[-1]
-    assert np.array_equal(tl.lidar[tl.lidar_keyframe], tl.keyframes)
-    assert np.array_equal(tl.camera[tl.camera_keyframe], tl.keyframes)
-    assert len(tl.lidar) == 51 and len(tl.camera) == 31
-    assert tl.camera[1] == 83_333 and tl.camera[2] == 166_667  # 1/12 s rounded to the microsecond
-    assert np.all(np.diff(tl.lidar) == 50_000)
-    events = tl.events
-    assert [e[0] for e in events] == sorted({*tl.lidar.tolist(), *tl.camera.tolist()})
-    assert all(c and lid for us, c, lid in events if us in set(tl.keyframes.tolist()))
-    assert tl.keyframe_index(1) == 1 and tl.keyframe_index(500_000) == 1 and tl.keyframe_index(500_001) == 2
-    assert seconds(tl.keyframes[3]) == 1.5
-    assert build_timeline(2.9, 12.0, 20.0, 2.0, "s").epoch_us == tl.epoch_us
-    assert tl.epoch_us % 3_600_000_000 == 0
 
 
 def test_tokens_are_deterministic_hex():

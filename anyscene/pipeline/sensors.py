@@ -1,8 +1,8 @@
-"""The export's one door to the sensor simulation and the renderers.
+"""The scene stream's door to the sensor simulation and the renderers.
 
-`SensorSuite(world, config)` builds what is per world once (the ray-casting scene with its static BVH, the
-renderer's marking and building rasters) and then answers, for any time: the camera frames of the rig, their
-RGB images, the LiDAR sweep, how visible each agent is, and the Occ3D visibility masks.
+`SensorSuite(world, rig, config)` builds what is per world once (the ray-casting scene with its static BVH,
+the renderer's marking and building rasters) and then answers, for any time: the camera frame of a rig camera,
+RGB images of camera instants, the LiDAR sweep, how visible each agent is, and the Occ3D visibility masks.
 """
 from __future__ import annotations
 
@@ -12,25 +12,25 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ConfigError
-from .config import GenerateConfig
+from .config import StreamConfig
 
 
-def check_sensor_config(config: GenerateConfig):
-    """Load the rig (ConfigError for an unknown rig or bad resolution), check the grid and the renderer; returns
-    the SensorRig. Called before anything is written."""
+def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: str, weights: str | None):
+    """Load the rig `rig` at `size` (W, H; None: native) and check the grid and the renderer (ConfigError for
+    any problem); returns the SensorRig. Called before anything is written."""
     from ..sensors.rig import load_rig
     from ..world import load_grid
 
-    rig = load_rig(config.rig, config.size)
-    load_grid(config.grid)
-    if config.renderer == "diffusion":
+    loaded = load_rig(rig, size)
+    load_grid(grid)
+    if renderer == "diffusion":
         _diffusion_api()
-        _check_weights(config)
+        _check_weights(weights)
     else:
         from ..render.raster import load_style
 
         load_style()
-    return rig
+    return loaded
 
 
 def _diffusion_api():
@@ -43,35 +43,36 @@ def _diffusion_api():
     return DiffusionRenderer
 
 
-def _check_weights(config: GenerateConfig) -> None:
+def _check_weights(weights: str | None) -> None:
     from pathlib import Path
 
     from ..render.diffusion.video import check_weights_folder
 
-    check_weights_folder(Path(config.weights))
+    if not weights:
+        raise ConfigError("renderer diffusion needs --weights DIR")
+    check_weights_folder(Path(weights))
 
 
 class SensorSuite:
     """Cameras, LiDAR, renderer and visibility of one world; see the module docstring."""
 
-    def __init__(self, world, config: GenerateConfig, rig=None):
+    def __init__(self, world, rig, config: StreamConfig):
         from ..sensors.raycast import WorldScene
         from ..world import load_grid
 
         self.world = world
         self.config = config
-        self.rig = rig if rig is not None else check_sensor_config(config)
+        self.rig = rig
         self.grid = load_grid(config.grid)
         self.scene = WorldScene(world)
         self.seed = int(world.layout.seed)
 
     # -------------------------------------------------------------------------------------------- cameras
-    def cameras(self, t: float) -> list:
-        """CameraFrames of every rig camera at time t (s), in the rig's camera order."""
+    def camera(self, camera, t: float):
+        """The CameraFrame of rig camera `camera` at time t (s)."""
         from ..sensors.camera import render_camera
 
-        ego = self.world.ego_pose(t)
-        return [render_camera(self.scene, cam, ego, t) for cam in self.rig.cameras]
+        return render_camera(self.scene, camera, self.world.ego_pose(t), t)
 
     def render_stream(self, instants: Iterator[tuple[int, int, list]], images: bool = True
                       ) -> Iterator[tuple[int, int, list[np.ndarray] | None]]:
@@ -132,7 +133,8 @@ class SensorSuite:
         return render
 
     def _diffusion_stream(self, instants):
-        renderer = _diffusion_api().from_pretrained(self.config.weights, **self.config.diffusion_options)
+        options = dict(self.config.renderer_options)
+        renderer = _diffusion_api().from_pretrained(options.pop("weights"), **options)
         keys: deque[tuple[int, int]] = deque()
 
         def frames():
