@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +26,12 @@ def installed_wheel(tmp_path_factory):
     checkout's editable-install hook there is not run)."""
     tmp = tmp_path_factory.mktemp("wheel")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    built = _run([sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps", "--no-build-isolation", "-q", "-w",
+    src = tmp / "src"  # a copy of what the package is built from, so the build leaves nothing in the checkout
+    for part in ("anyscene", "configs", "assets"):
+        shutil.copytree(ROOT / part, src / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / part, src / part)
+    built = _run([sys.executable, "-m", "pip", "wheel", src, "--no-deps", "--no-build-isolation", "-q", "-w",
                   tmp / "dist"], tmp, env)
     assert built.returncode == 0, built.stderr
     (wheel,) = (tmp / "dist").glob("anyscene-*.whl")
