@@ -88,14 +88,18 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _own_error(e: OSError, partial: Path, out: Path) -> OutputError | None:
-    """An OutputError for an OSError about a file inside the partial output, else None."""
-    for name in (e.filename, getattr(e, "filename2", None)):
-        if name and (Path(name) == partial or Path(name).is_relative_to(partial)):
-            rel = Path(name).relative_to(partial)
-            where = out / rel if rel.parts else out
-            return OutputError(f"{where}: cannot write: {e.strerror or e}")
-    return None
+@contextmanager
+def _owned_errors(partial: Path, out: Path) -> Iterator[None]:
+    """An OSError about a file inside the partial output becomes an OutputError naming that file of `out`;
+    any other exception passes through unchanged."""
+    try:
+        yield
+    except OSError as e:
+        for name in (e.filename, getattr(e, "filename2", None)):
+            if name and Path(name).is_relative_to(partial):
+                rel = Path(name).relative_to(partial)
+                raise OutputError(f"{out / rel if rel.parts else out}: cannot write: {e.strerror or e}") from None
+        raise
 
 
 @contextmanager
@@ -114,13 +118,8 @@ def atomic_folder(out: str | Path, overwrite: bool = False, *, empty_ok: bool = 
                     (tmp / INCOMPLETE).write_text("this folder is being written; it is not finished\n")
             except OSError as e:
                 raise OutputError(f"{out.parent}: cannot create a folder: {e.strerror or e}") from None
-            try:
+            with _owned_errors(tmp, out):
                 yield tmp
-            except OSError as e:
-                mine = _own_error(e, tmp, out)
-                if mine is None:
-                    raise
-                raise mine from None
             if marker:
                 (tmp / INCOMPLETE).unlink()
             _replace(tmp, out, is_dir=True)
@@ -136,13 +135,8 @@ def atomic_file(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     _remove(tmp)
     with sigterm_as_interrupt():
         try:
-            try:
+            with _owned_errors(tmp, path):
                 yield tmp
-            except OSError as e:
-                mine = _own_error(e, tmp, path)
-                if mine is None:
-                    raise
-                raise mine from None
             _replace(tmp, path, is_dir=False)
         finally:
             _remove(tmp)

@@ -63,11 +63,10 @@ def run_task(task: SceneTask) -> SceneResult:
 
             cfg, index = task.sample
             text, _stats = sample_layout(cfg, index)
-            path = Path(task.layout)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            from ..atomic import atomic_file
+
+            with atomic_file(task.layout) as tmp:
+                tmp.write_text(text, encoding="utf-8")
         except Exception as e:  # noqa: BLE001 - reported per scene
             return _failed(task.name, e, t0)
     result = scene_job(task.layout, task.out_dir, task.config, name=task.name)
@@ -82,10 +81,8 @@ def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: 
     """Generate one layout into `scene_out_dir` (a one-scene nuScenes dataroot with its merge fragment) with
     the GenerateConfig `config`; the output depends only on the layout, the config and the seed."""
     from ..export.dataset import load_layouts
-    from ..export.scene import write_scene
+    from ..export.scene import write_scene_folder
     from ..atomic import atomic_folder
-    from ..export.writer import SceneWriter
-    from ..pipeline.sensors import SensorSuite
     from ..world import World
 
     t0 = time.time()
@@ -103,14 +100,7 @@ def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: 
             frames += n
 
         with atomic_folder(out, overwrite=True) as partial:
-            writer = SceneWriter(partial, config.version, config.workers)
-            try:
-                write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),
-                            on_frames=count)
-            except BaseException:
-                writer.close(cancel=True)
-                raise
-            writer.close()
+            write_scene_folder(world, partial, config, rig, name=name, on_frames=count)
         return SceneResult(name, "done", seed=int(layout.seed), seconds=round(time.time() - t0, 3), frames=frames,
                            worker=_worker_id())
     except Exception as e:  # noqa: BLE001 - reported per scene

@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..atomic import output_target, sigterm_as_interrupt
+from ..atomic import atomic_file, output_target, sigterm_as_interrupt
 from ..errors import ConfigError, OutputError
 from .config import BatchConfig, generation_config, local_workers
 from .jobs import SceneResult, SceneTask
@@ -312,10 +312,8 @@ def _record(rec: SceneRecord, r: SceneResult) -> None:
 
 
 def _copy_layout(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+    with atomic_file(dst) as tmp:
+        shutil.copyfile(src, tmp)
 
 
 def _drop_stale(work: Path, manifest: Manifest) -> None:

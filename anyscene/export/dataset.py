@@ -18,8 +18,7 @@ from ..atomic import atomic_folder, check_output
 from ..errors import LayoutError
 from .config import GenerateConfig
 from .merge import merge_into
-from .scene import frame_count, scene_name, write_scene
-from .writer import SceneWriter
+from .scene import frame_count, scene_name, write_scene_folder
 
 SCENES = ".scenes"
 
@@ -74,7 +73,6 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
     folder are checked, all before anything is written. `on_progress(done, total)` counts sensor frames;
     without it a tqdm bar on stderr shows them when `config.progress` is on.
     """
-    from ..pipeline.sensors import SensorSuite
     from ..world import World
 
     layouts = load_layouts(layout_paths, config)
@@ -106,14 +104,7 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
                     bar.set_description(name)
                 world = World.compile(lay)
                 scene_dir = tmp / SCENES / name
-                writer = SceneWriter(scene_dir, config.version, config.workers)
-                try:
-                    write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),
-                                on_frames=advance)
-                except BaseException:
-                    writer.close(cancel=True)
-                    raise
-                writer.close()
+                write_scene_folder(world, scene_dir, config, rig, name=name, on_frames=advance)
                 scene_dirs.append(scene_dir)
             merge_into(scene_dirs, tmp, config.version, None, config.splits, move=True)
             shutil.rmtree(tmp / SCENES)

@@ -93,6 +93,23 @@ def write_scene(world, writer: SceneWriter, config: GenerateConfig, *, name: str
     return fragment
 
 
+def write_scene_folder(world, folder, config: GenerateConfig, rig, *, name: str,
+                       on_frames: Callable[[int], None] | None = None) -> dict:
+    """`write_scene` into a new scene folder `folder` with the SensorRig `rig`: the file writer is created
+    here and closed at the end (its pending writes abandoned on an error). Returns the merge fragment."""
+    from ..pipeline.sensors import SensorSuite
+
+    writer = SceneWriter(folder, config.version, config.workers)
+    try:
+        fragment = write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),
+                               on_frames=on_frames)
+    except BaseException:
+        writer.close(cancel=True)
+        raise
+    writer.close()
+    return fragment
+
+
 def frame_count(world_duration: float, config: GenerateConfig, n_cameras: int = 6) -> int:
     """Sensor frames (camera images + LiDAR sweeps) a scene of this duration produces at the config's rates."""
     tl = regular_timeline(world_duration, config.camera_rate, config.lidar_rate, config.keyframe_rate, "count")
