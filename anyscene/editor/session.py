@@ -16,7 +16,7 @@ from ..world.grid import GridSpec
 from . import checks
 from .document import Document
 from .ops import EditContext, EditError, apply_ops
-from .workspace import Workspace, WorkspaceError, atomic_write
+from .workspace import MissingFile, Workspace, WorkspaceError, atomic_write
 
 MAX_UNDO = 200  # undo steps kept
 
@@ -112,6 +112,8 @@ class Session:
             if target is None:
                 raise WorkspaceError("this layout has no file yet: use 'save as' with a file name")
             path = self.workspace.resolve(target)
+            if not path.parent.is_dir():
+                raise MissingFile(f"{target}: the folder {path.parent.name} does not exist")
             if not force and path.exists():
                 on_disk = _digest(path.read_text(encoding="utf-8", errors="replace"))
                 if target != self.path:
