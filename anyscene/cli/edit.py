@@ -39,7 +39,12 @@ def allowed_hosts(host: str) -> set[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
+    try:
+        import fastapi  # noqa: F401
+        import uvicorn
+    except ImportError as e:
+        raise ConfigError(f"the editor needs FastAPI and uvicorn ({e.name} is missing): "
+                          "pip install 'anyscene[editor]'") from None
 
     from ..editor.server import create_app
     from ..sensors.rig import load_rig

@@ -119,12 +119,13 @@ def merge_text(original: str, before: str, after: str) -> str:
 class Document:
     """The text of one layout and its round-trip tree (loaded lazily, rebuilt after every change)."""
 
-    def __init__(self, text: str, file: str):
+    def __init__(self, text: str, file: str, tree=None, before: str | None = None):
         self.text = text
         self.file = file
-        self._tree = None
-        self._before: str | None = None
+        self._tree = tree  # when given: a tree that means what `text` means, and `before` its dump
+        self._before: str | None = before if tree is not None else None
         self._lock = threading.RLock()
+        self.successor: tuple | None = None  # (tree, dump) of the last edit, for the next Document
 
     def tree(self):
         """The round-trip tree of the current text (LayoutError when it does not parse)."""
@@ -152,8 +153,8 @@ class Document:
             pass
 
     def edited_text(self, apply) -> str:
-        """The text after `apply(tree)` changed the tree in place. The tree is dropped afterwards (it no longer
-        matches this document's text); the caller makes a new Document of the result."""
+        """The text after `apply(tree)` changed the tree in place. The tree moves to `successor` (it no longer
+        matches this document's text): `Document(new_text, file, *doc.successor)` continues from it."""
         with self._lock:
             before = self.before()
             tree = self._tree
@@ -167,4 +168,7 @@ class Document:
             same = plain_load(merged) == plain_load(after)
         except Exception:  # noqa: BLE001 - a merge that does not even parse is not used
             same = False
+        # The edited tree means what the new text means (checked above), so the next edit can start from it
+        # without reading the text again.
+        self.successor = (tree, after)
         return merged if same else after

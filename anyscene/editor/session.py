@@ -153,7 +153,7 @@ class Session:
                 raise EditError("the edit makes the layout unreadable: "
                                 + "; ".join(i.message for i in compiled.issues[:3]))
             self._push_undo(cur.text, label)
-            self._commit(text, compiled)
+            self._commit(text, compiled, self.doc.successor)
             return created
 
     def set_text(self, text: str, label: str = "text edit") -> None:
@@ -192,10 +192,15 @@ class Session:
         version = (self.current.version + 1) if self.current else 1
         self._commit(text, self._compile(text, version))
 
-    def _commit(self, text: str, compiled: Compiled) -> None:
-        self.doc = Document(text, self.file_label) if not compiled.parse_failed else None
+    def _commit(self, text: str, compiled: Compiled, successor: tuple | None = None) -> None:
+        if compiled.parse_failed:
+            self.doc = None
+        elif successor is not None:
+            self.doc = Document(text, self.file_label, *successor)
+        else:
+            self.doc = Document(text, self.file_label)
         self.current = compiled
-        if self.doc is not None:
+        if self.doc is not None and successor is None:
             # Load the round-trip tree while the user looks at the result, so the next edit starts at once.
             threading.Thread(target=self.doc.warm, daemon=True, name="anyscene-edit-warm").start()
 
