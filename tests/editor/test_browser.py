@@ -8,103 +8,13 @@ folder, and also to $ANYSCENE_SCREENSHOTS when set (docs/images/editor_*.png are
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
 
-import pytest
-
-from editor_data import EXAMPLE, TOKEN, comment_lines, copy_examples
+from browser_steps import idle, offset, shot, wait
+from editor_data import EXAMPLE, comment_lines
 from testdata import ROOT
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1600,1000"]
-
-
-def _require_browser():
-    pytest.importorskip("selenium", reason="selenium is not installed (pip install selenium)")
-    for exe, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not (Path(exe).is_file() and os.access(exe, os.X_OK)):
-            pytest.skip(f"{exe} not found: install the Debian packages chromium and chromium-driver "
-                        f"(apt-get install -y chromium chromium-driver; 'make setup' does it as root)")
-
-
-@pytest.fixture
-def server(tmp_path):
-    import uvicorn
-
-    from anyscene.editor.server import create_app
-
-    folder = copy_examples(tmp_path / "ws")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(folder, token=TOKEN, hosts={"127.0.0.1", "localhost"}, rig="nuscenes")
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not srv.started and time.time() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}/?token={TOKEN}", folder
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser(tmp_path):
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for f in FLAGS + [f"--user-data-dir={tempfile.mkdtemp(prefix='chromium-', dir=tmp_path)}"]:
-        opts.add_argument(f)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def _wait(driver, script, timeout=30.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.1)
-    status = driver.execute_script("return document.getElementById('status').textContent")
-    raise AssertionError(f"timed out waiting for {what} (status: {status})")
-
-
-def _shot(driver, tmp_path, name):
-    driver.save_screenshot(str(tmp_path / f"{name}.png"))
-    out = os.environ.get("ANYSCENE_SCREENSHOTS")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(Path(out) / f"{name}.png"))
-
-
-def _offset(driver, canvas, x, y):
-    """Offsets from the canvas centre (what W3C pointer actions take) of the world point (x, y)."""
-    px, py = driver.execute_script("return anyscene.worldToCanvas(arguments[0], arguments[1])", x, y)
-    w, h = canvas.size["width"], canvas.size["height"]
-    return int(round(px - w / 2)), int(round(py - h / 2))
-
-
-def _idle(driver):
-    _wait(driver, "return anyscene.ready && !anyscene.busy && anyscene.state !== null", what="the editor")
-
 
 def test_edit_in_the_browser(server, browser, tmp_path):
     from selenium.webdriver.common.action_chains import ActionChains
@@ -113,10 +23,10 @@ def test_edit_in_the_browser(server, browser, tmp_path):
     url, folder = server
     original = (folder / EXAMPLE).read_text()
     browser.get(url)
-    _idle(browser)
+    idle(browser)
     canvas = browser.find_element(By.ID, "map")
     assert browser.find_element(By.ID, "file-label").text.startswith(EXAMPLE)
-    _shot(browser, tmp_path, "editor_overview")
+    shot(browser, tmp_path, "editor_overview")
 
     # drag the standing pedestrian onto the leading car (t = 0): the validator reports the overlap
     ped, car = browser.execute_script(
@@ -124,24 +34,24 @@ def test_edit_in_the_browser(server, browser, tmp_path):
     browser.execute_script("anyscene.centerOn(arguments[0], arguments[1]); anyscene.setScale(14)",
                            (ped["x"] + car["x"]) / 2, (ped["y"] + car["y"]) / 2)
     time.sleep(0.3)
-    sx, sy = _offset(browser, canvas, ped["x"], ped["y"])
-    ex, ey = _offset(browser, canvas, car["x"], car["y"])
+    sx, sy = offset(browser, canvas, ped["x"], ped["y"])
+    ex, ey = offset(browser, canvas, car["x"], car["y"])
     chain = ActionChains(browser).move_to_element_with_offset(canvas, sx, sy).click_and_hold()
     for k in range(1, 9):
         chain.move_by_offset(round((ex - sx) * k / 8) - round((ex - sx) * (k - 1) / 8),
                              round((ey - sy) * k / 8) - round((ey - sy) * (k - 1) / 8))
     chain.release().perform()
-    _wait(browser, "return [...document.querySelectorAll('#issues li.error')].some(li => "
+    wait(browser, "return [...document.querySelectorAll('#issues li.error')].some(li => "
                    "li.textContent.includes('overlap') && li.textContent.includes('ped_1'))",
           what="the overlap message")
-    _idle(browser)
+    idle(browser)
     moved = browser.execute_script("return anyscene.scene.scene.agents.find(a => a.id == 'ped_1').waypoints[0].xy")
     assert abs(moved[0] - car["x"]) < 0.5 and abs(moved[1] - car["y"]) < 0.5
-    _shot(browser, tmp_path, "editor_overlap")
+    shot(browser, tmp_path, "editor_overlap")
 
     # undo: the pedestrian is back and the layout is clean again
     browser.find_element(By.ID, "btn-undo").click()
-    _wait(browser, "return document.querySelector('#issues li.ok') !== null", what="no problems after undo")
+    wait(browser, "return document.querySelector('#issues li.ok') !== null", what="no problems after undo")
     back = browser.execute_script("return anyscene.scene.scene.agents.find(a => a.id == 'ped_1').waypoints[0].xy")
     assert back == [-5.5, 14]
 
@@ -151,18 +61,18 @@ def test_edit_in_the_browser(server, browser, tmp_path):
     time.sleep(0.3)
     browser.find_element(By.ID, "pal-pedestrian").click()
     for x, y in (p1, p2):
-        ox, oy = _offset(browser, canvas, x, y)
+        ox, oy = offset(browser, canvas, x, y)
         ActionChains(browser).move_to_element_with_offset(canvas, ox, oy).click().perform()
         time.sleep(0.2)
     browser.find_element(By.ID, "btn-finish").click()
-    _wait(browser, "return anyscene.scene.scene.agents.some(a => a.id == 'pedestrian_1') && !anyscene.busy",
+    wait(browser, "return anyscene.scene.scene.agents.some(a => a.id == 'pedestrian_1') && !anyscene.busy",
           what="the new pedestrian")
     assert browser.execute_script("return anyscene.scene.errors") == 0
-    _shot(browser, tmp_path, "editor_new_pedestrian")
+    shot(browser, tmp_path, "editor_new_pedestrian")
 
     # save, then the command line validator accepts the file
     browser.find_element(By.ID, "btn-save").click()
-    _wait(browser, "return document.getElementById('status').textContent.startsWith('saved')", what="the save")
+    wait(browser, "return document.getElementById('status').textContent.startsWith('saved')", what="the save")
     saved = folder / EXAMPLE
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     run = subprocess.run([sys.executable, "-m", "anyscene.cli.main", "validate", str(saved)], capture_output=True,
@@ -183,8 +93,8 @@ def test_edit_in_the_browser(server, browser, tmp_path):
     browser.execute_script("anyscene.centerOn(-20, 5); anyscene.setScale(7)")
     browser.find_element(By.ID, "btn-six").click()
     browser.find_element(By.ID, "chk-occ").click()
-    _wait(browser, "return anyscene.occ !== null && document.querySelectorAll('#six img').length == 6 && "
+    wait(browser, "return anyscene.occ !== null && document.querySelectorAll('#six img').length == 6 && "
                    "[...document.querySelectorAll('#six img')].every(i => i.complete && i.naturalWidth > 0)",
           timeout=90, what="occupancy and six cameras")
     time.sleep(0.5)
-    _shot(browser, tmp_path, "editor_occupancy")
+    shot(browser, tmp_path, "editor_occupancy")

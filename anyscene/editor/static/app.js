@@ -61,8 +61,15 @@ export async function applyScene(resp) {
   draw();
 }
 
-export async function edit(ops, label) {
-  if (app.busy) return null;
+let editQueue = Promise.resolve();
+// Edits run one after another, in the order they were made.
+export function edit(ops, label) {
+  const run = editQueue.then(() => runEdit(ops, label), () => runEdit(ops, label));
+  editQueue = run.catch(() => null);
+  return run.catch(() => null);
+}
+
+async function runEdit(ops, label) {
   app.busy = true;
   try {
     const started = performance.now();
@@ -148,7 +155,12 @@ function paint() {
   const c = v.begin();
   const m = app.map;
   if (!m) return;
-  if (app.showOcc && app.occ) paintOcc(v); else paintMap(v, m);
+  if (app.showOcc && app.occ) {
+    c.globalAlpha = 0.3;  // the vector map faintly, the occupancy grid around the ego in its place
+    paintMap(v, m);
+    c.globalAlpha = 1;
+    paintOcc(v);
+  } else paintMap(v, m);
   paintGridRange(v);
   paintPaths(v);
   paintAgents(v);
@@ -492,7 +504,7 @@ function onMove(e) {
 async function onUp() {
   const d = app.drag;
   if (!d) return;
-  if (d.kind === "pan" || !d.moved || app.busy) { app.drag = null; draw(); return; }
+  if (d.kind === "pan" || !d.moved) { app.drag = null; draw(); return; }
   const dx = round(d.dx), dy = round(d.dy);
   if (d.kind === "agent") await edit([{ op: "move_agent", id: d.id, dx, dy }], `move ${d.id}`);
   else if (d.kind === "waypoint") {

@@ -71,7 +71,10 @@ function agentPanel(body, ag, sel) {
       const num = (key, value, make) => {
         const input = el("input", { type: "number", step: "any" });
         input.value = value === null || value === undefined ? "" : String(value);
-        input.onchange = () => edit([{ op: "set_waypoint", id, index: i, ...make(input.value === "" ? null : parseFloat(input.value)) }], `waypoint ${key}`);
+        input.onchange = () => {
+          if (input.value === "" && key !== "speed") return;  // a cleared field is being retyped
+          edit([{ op: "set_waypoint", id, index: i, ...make(input.value === "" ? null : parseFloat(input.value)) }], `waypoint ${key}`);
+        };
         return el("td", {}, input);
       };
       const row = el("tr", { class: sel.waypoint === i ? "sel" : "" },
