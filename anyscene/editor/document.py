@@ -172,3 +172,63 @@ class Document:
         # without reading the text again.
         self.successor = (tree, after)
         return merged if same else after
+
+
+class _Mismatch(Exception):
+    """The text's node structure differs from the tree's (the fast re-read does not apply)."""
+
+
+def relocate(tree, text: str) -> None:
+    """Set the line/column records of the round-trip tree to where each node stands in `text`, a text that means
+    what the tree means (the dump of an edited tree merged into the original). The positions come from the
+    fast C composer of PyYAML; _Mismatch when the two node structures differ."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _place(tree, yaml.compose(text, Loader=loader))
+
+
+def _place(obj, node) -> None:
+    import yaml
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(obj, CommentedMap):
+        if not isinstance(node, yaml.MappingNode) or len(node.value) != len(obj):
+            raise _Mismatch
+        obj.lc.line, obj.lc.col = node.start_mark.line, node.start_mark.column
+        if obj.lc.data is None:  # a node an edit created
+            obj.lc.data = {}
+        for (key, value), (kn, vn) in zip(obj.items(), node.value):
+            obj.lc.data[key] = [kn.start_mark.line, kn.start_mark.column, vn.start_mark.line, vn.start_mark.column]
+            _place(value, vn)
+    elif isinstance(obj, CommentedSeq):
+        if not isinstance(node, yaml.SequenceNode) or len(node.value) != len(obj):
+            raise _Mismatch
+        obj.lc.line, obj.lc.col = node.start_mark.line, node.start_mark.column
+        if obj.lc.data is None:
+            obj.lc.data = {}
+        for i, (value, vn) in enumerate(zip(obj, node.value)):
+            obj.lc.data[i] = [vn.start_mark.line, vn.start_mark.column]
+            _place(value, vn)
+    elif not isinstance(node, yaml.ScalarNode):
+        raise _Mismatch
+
+
+def read_edited(tree, text: str, file: str):
+    """(Layout, SourceMap) of `text` read from its already-built round-trip tree, positions taken from the text,
+    as `parse_layout(text, file)` would give them; None when the quick way does not apply (the caller then
+    parses the text). Raises LayoutError for a text that is not a valid layout."""
+    try:
+        relocate(tree, text)
+        from ..layout.yamlio import _Reader
+        from ..layout.schema import Layout
+
+        reader = _Reader(file)
+        layout = reader.read_dataclass(tree, Layout, "", Location(file, 1, 1))
+    except _Mismatch:
+        return None
+    except Exception:  # noqa: BLE001 - the reader's internals moved: parse the text instead
+        return None
+    if reader.issues or layout is None:
+        return None  # let parse_layout report the issues exactly as the validator does
+    return layout, reader.source

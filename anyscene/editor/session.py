@@ -148,7 +148,7 @@ class Session:
                 raise EditError(str(e)) from None
             if text == cur.text:
                 return created
-            compiled = self._compile(text, cur.version + 1)
+            compiled = self._compile(text, cur.version + 1, self.doc.successor)
             if compiled.parse_failed:
                 raise EditError("the edit makes the layout unreadable: "
                                 + "; ".join(i.message for i in compiled.issues[:3]))
@@ -214,12 +214,15 @@ class Session:
 
     # --------------------------------------------------------------------------------------- compile
 
-    def _compile(self, text: str, version: int) -> Compiled:
+    def _compile(self, text: str, version: int, successor: tuple | None = None) -> Compiled:
+        """Parse (from the edited tree when there is one: no second YAML parse), validate and compile."""
         from ..layout.yamlio import parse_layout
+        from .document import read_edited
 
         file = self.file_label
         try:
-            layout, source = parse_layout(text, file)
+            read = read_edited(successor[0], text, file) if successor is not None else None
+            layout, source = read if read is not None else parse_layout(text, file)
         except LayoutError as e:
             return Compiled(text, None, {}, tuple(e.issues), None, True, version, self._map_version)
         issues = list(checks.validate(layout, source, file))

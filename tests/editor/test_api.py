@@ -202,7 +202,7 @@ def test_concurrent_saves_never_corrupt(folder):
 
     def worker(k):
         try:
-            for j in range(4):
+            for j in range(3):
                 r = c.post("/api/edit", json={"ops": [{"op": "move_agent", "id": "ped_2", "dx": 0.01, "dy": 0}]})
                 assert r.status_code == 200, r.text
                 r = c.post("/api/save", json={"force": True})
@@ -211,7 +211,7 @@ def test_concurrent_saves_never_corrupt(folder):
         except Exception as e:  # noqa: BLE001
             errors.append(e)
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
     for th in threads:
         th.start()
     # a reader meanwhile always sees a complete layout
@@ -230,7 +230,7 @@ def test_concurrent_saves_never_corrupt(folder):
     from anyscene.layout import load_layout
 
     x0 = load_layout(folder / EXAMPLE)[0].agent("ped_2").trajectory.waypoints[0].xy[0]
-    assert x0 == pytest.approx(_original_x(folder) + 0.16, abs=1e-6)
+    assert x0 == pytest.approx(_original_x(folder) + 0.09, abs=1e-6)
 
 
 def _original_x(folder):

@@ -33,6 +33,7 @@ def _click(browser, canvas, x, y):
     time.sleep(0.15)
 
 
+@pytest.mark.slow  # about half a minute: a generate run and many page round trips
 def test_timeline_waypoints_props_areas_text_view_generate(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys

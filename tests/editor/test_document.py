@@ -60,3 +60,22 @@ def test_new_agents_are_written_in_the_file_style():
     tail = new[len(text.rstrip("\n")):]
     assert "  - id: pedestrian_1\n    class: pedestrian\n" in tail
     assert "- {t: 0, xy: [1, 2]}" in tail and "- {t: 4.5, xy: [3.25, 2]}" in tail
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_reading_the_edited_tree_equals_parsing_the_text(path):
+    """The quick re-read after an edit gives the Layout and every source location parse_layout gives."""
+    from anyscene.editor.document import read_edited
+
+    text = path.read_text()
+    layout, _ = parse_layout(text)
+    doc = Document(text, path.name)
+    agent = next((a for a in layout.agents if a.trajectory.waypoints), layout.agents[0])
+    ops = [{"op": "move_agent", "id": agent.id, "dx": 0.5, "dy": 0.25},
+           {"op": "add_agent", "class": "pedestrian", "waypoints": [{"t": 0, "xy": [1, 2]}, {"t": 3, "xy": [4, 2]}]}]
+    new = doc.edited_text(lambda tree: apply_ops(tree, ops, EditContext(headings={agent.id: 0.0})))
+    quick = read_edited(doc.successor[0], new, "f.yaml")
+    assert quick is not None
+    slow = parse_layout(new, "f.yaml")
+    assert quick[0] == slow[0]
+    assert quick[1] == slow[1]

@@ -225,7 +225,11 @@ function gotoLine(area, line) {
 
 let previewTimer = null, previewSeq = 0;
 export function refreshPreview(a, now = false) {
-  if (!a.scene || !a.scene.scene) return;
+  if (!a.scene || !a.scene.scene) {
+    $("preview").removeAttribute("src");
+    $("six").replaceChildren();
+    return;
+  }
   clearTimeout(previewTimer);
   previewTimer = setTimeout(() => loadPreviews(a), now ? 0 : 350);
 }
