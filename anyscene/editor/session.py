@@ -247,7 +247,11 @@ class Session:
             roads, static = self._static
         if roads is None:
             roads = build_road_geometry(layout.map)
-        agents = compile_agents(layout, roads)
+        try:
+            agents = compile_agents(layout, roads)
+        except Exception:  # noqa: BLE001 - a broken agent (the issues name it) must not hide the rest
+            layout = _compilable(layout, roads)
+            agents = compile_agents(layout, roads)
         extent = layout.map.extent or _default_extent(layout, roads, agents)
         if static is None or self._map_key[1] != extent:
             static = compile_static(layout.map, roads, extent)
@@ -259,6 +263,27 @@ class Session:
     @property
     def map_version(self) -> int:
         return self._map_version
+
+
+def _compilable(layout, roads):
+    """The layout without the agents, props and ego trajectory that cannot be compiled (unknown classes, roads
+    or lanes), so the rest of the scene can still be drawn while the validator's issues say what is wrong."""
+    import dataclasses
+
+    from ..classes import AGENT_CLASSES, STATIC_PROPS
+    from ..layout.motion import build_motion
+
+    def ok(trajectory) -> bool:
+        try:
+            build_motion(trajectory, roads)
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    agents = tuple(a for a in layout.agents if a.cls in AGENT_CLASSES and ok(a.trajectory))
+    props = tuple(p for p in layout.map.props if p.cls in AGENT_CLASSES or p.cls in STATIC_PROPS)
+    ego = layout.ego if layout.ego is None or ok(layout.ego.trajectory) else None
+    return dataclasses.replace(layout, agents=agents, ego=ego, map=dataclasses.replace(layout.map, props=props))
 
 
 def _default_extent(layout, roads, agents):

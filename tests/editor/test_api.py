@@ -304,3 +304,16 @@ def test_generate_action_runs_in_the_background(folder, tmp_path):
     assert not list((folder).glob("*/")), "generate writes nothing into the workspace"
     assert c.get("/api/generate/job99").status_code == 404
     assert c.post("/api/generate", json={"resolution": "huge"}).status_code == 400
+
+
+def test_a_broken_agent_does_not_hide_the_scene(folder):
+    c = client(folder)
+    text = c.get("/api/text").json()["text"]
+    broken = text.replace("{lane: {road: main, lane: 1, s: 105", "{lane: {road: mian, lane: 1, s: 105", 1)
+    assert broken != text
+    r = c.post("/api/text", json={"text": broken}).json()
+    assert not r["parse_failed"] and r["errors"] >= 1
+    assert any("mian" in i["message"] for i in r["issues"])
+    ids = [a["id"] for a in r["scene"]["agents"]]
+    assert "ped_1" in ids and "car_lead" not in ids  # the rest is drawn; the broken one is named
+    assert c.get("/api/state", params={"t": 1}).status_code == 200
