@@ -75,7 +75,7 @@ class Guard:
 
 
 def create_app(target, token: str | None = None, hosts: set[str] | None = None, grid=None, rig: str = "nuscenes",
-               generate_root: Path | None = None):
+               generate_root: Path | None = None, sync_validation_agents: int | None = None):
     """The FastAPI app editing `target` (a layout file or folder). `hosts`: the Host names accepted (None:
     any, for tests); `token`: the session token (default: a fresh random one, in `app.state.token`)."""
     from fastapi import Body, FastAPI, Query
@@ -89,7 +89,10 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
     from .preview import MAX_SIZE, MIN_SIZE, PreviewCache, jpeg_bytes
 
     token = token or secrets.token_urlsafe(24)
-    session = Session(Workspace.open(target), grid or GridSpec())
+    from .session import SYNC_VALIDATION_AGENTS
+
+    session = Session(Workspace.open(target), grid or GridSpec(),
+                      SYNC_VALIDATION_AGENTS if sync_validation_agents is None else sync_validation_agents)
     previews = PreviewCache(rig)
     jobs = JobRunner(generate_root)
     map_cache: dict = {}
@@ -114,24 +117,28 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
 
     # ------------------------------------------------------------------------------------- payloads
 
+    def issues_json(cur, t: float = 0.0) -> dict:
+        found = cur.issues
+        issues = []
+        for i in found or ():
+            j = issue_json(i, cur.layout)
+            if cur.world is not None and j["ids"]:
+                j["points"] = payload.positions_at(cur.world, j["ids"], j["t"] if j["t"] is not None else t)
+            issues.append(j)
+        return {"version": cur.version, "validating": found is None, "issues": issues,
+                "errors": sum(i.severity == "error" for i in found or ()),
+                "warnings": sum(i.severity == "warning" for i in found or ())}
+
     def scene_json(t: float = 0.0) -> dict:
         with session.lock:
             cur = session.current
-            layout, world = cur.layout, cur.world
-            issues = []
-            for i in cur.issues:
-                j = issue_json(i, layout)
-                if world is not None and j["ids"]:
-                    j["points"] = payload.positions_at(world, j["ids"], j["t"] if j["t"] is not None else t)
-                issues.append(j)
+            world = cur.world
             out = {
                 "version": cur.version, "map_version": cur.map_version if world is not None else None,
                 "path": session.path, "file": session.file_label, "dirty": session.dirty,
                 "can_undo": bool(session.undo_stack), "can_redo": bool(session.redo_stack),
                 "undo_label": session.undo_stack[-1][1] if session.undo_stack else None,
-                "parse_failed": cur.parse_failed, "issues": issues,
-                "errors": sum(i.severity == "error" for i in cur.issues),
-                "warnings": sum(i.severity == "warning" for i in cur.issues),
+                "parse_failed": cur.parse_failed, **issues_json(cur, t),
                 "scene": payload.scene_payload(world) if world is not None else None,
                 "grid": {"x_min": session.grid.x_min, "y_min": session.grid.y_min,
                          "x_max": session.grid.upper[0], "y_max": session.grid.upper[1]},
@@ -177,6 +184,15 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
     @app.get("/api/scene")
     def get_scene(t: float = 0.0):
         return scene_json(t_value(t))
+
+    @app.get("/api/issues")
+    def get_issues(version: int, wait: float = 0.0, t: float = 0.0):
+        """The validation of `version`, waiting up to `wait` s (at most 30) while it runs in the background."""
+        with session.lock:
+            cur = session.current
+        if cur.version == version:
+            cur.wait_issues(min(max(wait, 0.0), 30.0))
+        return {**issues_json(cur, t_value(t)), "current": cur.version == version}
 
     @app.get("/api/text")
     def get_text():
@@ -309,7 +325,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
             cur = session.current
             if cur.parse_failed:
                 raise _BadRequest("the layout does not parse; fix it first")
-            if any(i.severity == "error" for i in cur.issues):
+            if any(i.severity == "error" for i in cur.wait_issues(60) or ()):
                 raise _BadRequest("the layout has errors; fix them before generating")
             text, name = cur.text, cur.layout.name
         job = jobs.start(text, name, body.get("duration", 2.0), body.get("resolution", "400x225"), body.get("rig"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import AnySceneError, Issue, LayoutError, Location
 from ..world.grid import GridSpec
@@ -25,19 +25,29 @@ class SaveConflict(AnySceneError):
     """The file changed on disk since it was opened or last saved."""
 
 
-@dataclass(frozen=True)
+SYNC_VALIDATION_AGENTS = 120  # scenes with more agents are validated in the background after an edit
+
+
+@dataclass
 class Compiled:
     """A parsed and checked text: layout and source map (None when the text does not parse), the issues (parse
-    errors or scene issues), and the World (None when it cannot be compiled)."""
+    errors or scene issues; None while a background validation runs, `validated` is set when they are there),
+    and the World (None when it cannot be compiled)."""
 
     text: str
     layout: object
     source: dict
-    issues: tuple
+    issues: tuple | None
     world: object
     parse_failed: bool
     version: int
     map_version: int
+    validated: threading.Event = field(default_factory=threading.Event)
+
+    def wait_issues(self, timeout: float | None = None) -> tuple | None:
+        """The issues, waiting up to `timeout` s for a background validation (None if still running)."""
+        self.validated.wait(timeout)
+        return self.issues
 
 
 def _digest(text: str | None) -> str | None:
@@ -48,9 +58,14 @@ class Session:
     """See the module docstring. `path` is the document's workspace-relative path (None for a new layout that
     was never saved)."""
 
-    def __init__(self, workspace: Workspace, grid: GridSpec = GridSpec()):
+    def __init__(self, workspace: Workspace, grid: GridSpec = GridSpec(),
+                 sync_validation_agents: int = SYNC_VALIDATION_AGENTS):
         self.workspace = workspace
         self.grid = grid
+        self.sync_validation_agents = sync_validation_agents
+        self._checks = threading.Condition()
+        self._pending_check = None
+        self._checker: threading.Thread | None = None
         self.lock = threading.RLock()
         self.path: str | None = None
         self.doc: Document | None = None
@@ -224,15 +239,49 @@ class Session:
             read = read_edited(successor[0], text, file) if successor is not None else None
             layout, source = read if read is not None else parse_layout(text, file)
         except LayoutError as e:
-            return Compiled(text, None, {}, tuple(e.issues), None, True, version, self._map_version)
-        issues = list(checks.validate(layout, source, file))
-        world = None
+            compiled = Compiled(text, None, {}, tuple(e.issues), None, True, version, self._map_version)
+            compiled.validated.set()
+            return compiled
+        world, failure = None, None
         try:
             world = self._world(layout)
         except Exception as e:  # noqa: BLE001 - an invalid layout may not compile; the issues say why
-            if not any(i.severity == "error" for i in issues):
-                issues.append(Issue(Location(file), f"the scene cannot be compiled: {e}"))
-        return Compiled(text, layout, source, tuple(issues), world, False, version, self._map_version)
+            failure = Issue(Location(file), f"the scene cannot be compiled: {e}")
+        compiled = Compiled(text, layout, source, None, world, False, version, self._map_version)
+
+        def check():
+            try:
+                issues = list(checks.validate(layout, source, file))
+            except Exception as e:  # noqa: BLE001 - a validator bug must not leave the page waiting
+                issues = [Issue(Location(file), f"the validator failed: {type(e).__name__}: {e}")]
+            if failure is not None and not any(i.severity == "error" for i in issues):
+                issues.append(failure)
+            compiled.issues = tuple(issues)
+            compiled.validated.set()
+
+        if len(layout.agents) > self.sync_validation_agents:
+            self._schedule(check)
+        else:
+            check()
+        return compiled
+
+    def _schedule(self, check) -> None:
+        """Run `check` on the validation thread; a check still waiting there is dropped (its text was replaced
+        before it started, so nobody waits for it)."""
+        with self._checks:
+            self._pending_check = check
+            self._checks.notify()
+            if self._checker is None:
+                self._checker = threading.Thread(target=self._check_loop, daemon=True, name="anyscene-validate")
+                self._checker.start()
+
+    def _check_loop(self) -> None:
+        while True:
+            with self._checks:
+                while self._pending_check is None:
+                    self._checks.wait()
+                check, self._pending_check = self._pending_check, None
+            check()
 
     def _world(self, layout):
         """World.compile(layout), reusing the road geometry and static rasters of the previous world when the

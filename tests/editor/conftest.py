@@ -29,7 +29,9 @@ def _require_browser():
 
 
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, request):
+    """The editor on a free port of 127.0.0.1: (URL with token, workspace folder). A test module's
+    SERVER_OPTIONS are passed to create_app."""
     import uvicorn
 
     from anyscene.editor.server import create_app
@@ -39,7 +41,7 @@ def server(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     app = create_app(folder, token=TOKEN, hosts={"127.0.0.1", "localhost"}, rig="nuscenes",
-                     generate_root=tmp_path / "generated")
+                     generate_root=tmp_path / "generated", **getattr(request.module, "SERVER_OPTIONS", {}))
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

@@ -317,3 +317,20 @@ def test_a_broken_agent_does_not_hide_the_scene(folder):
     ids = [a["id"] for a in r["scene"]["agents"]]
     assert "ped_1" in ids and "car_lead" not in ids  # the rest is drawn; the broken one is named
     assert c.get("/api/state", params={"t": 1}).status_code == 200
+
+
+def test_large_scenes_are_validated_in_the_background(folder):
+    c = client(folder, sync_validation_agents=0)  # every scene counts as large here
+    st = {a["id"]: a for a in c.get("/api/state", params={"t": 2.0}).json()["agents"]}
+    p, car = st["ped_1"], st["car_lead"]
+    r = c.post("/api/edit", json={"ops": [{"op": "move_agent", "id": "ped_1", "dx": car["x"] - p["x"],
+                                           "dy": car["y"] - p["y"]}], "t": 2.0}).json()
+    assert r["scene"] is not None  # the map and the agents come back at once
+    found = c.get("/api/issues", params={"version": r["version"], "wait": 30}).json()
+    assert found["current"] and not found["validating"]
+    assert any("overlap" in i["message"] and "ped_1" in i["ids"] for i in found["issues"])
+    assert c.get("/api/scene").json()["errors"] == found["errors"] > 0
+    stale = c.get("/api/issues", params={"version": r["version"] - 1, "wait": 30}).json()
+    assert not stale["current"]
+    # generate waits for the validation and refuses a layout with errors
+    assert c.post("/api/generate", json={"duration": 0.5}).status_code == 400

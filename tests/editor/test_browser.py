@@ -13,6 +13,9 @@ import sys
 import time
 
 from browser_steps import idle, offset, shot, wait
+
+# Validate in the background even this small scene, so the page's waiting for issues is exercised too.
+SERVER_OPTIONS = {"sync_validation_agents": 0}
 from editor_data import EXAMPLE, comment_lines
 from testdata import ROOT
 
@@ -67,7 +70,9 @@ def test_edit_in_the_browser(server, browser, tmp_path):
     browser.find_element(By.ID, "btn-finish").click()
     wait(browser, "return anyscene.scene.scene.agents.some(a => a.id == 'pedestrian_1') && !anyscene.busy",
           what="the new pedestrian")
+    wait(browser, "return !anyscene.scene.validating", what="the validation of the new pedestrian")
     assert browser.execute_script("return anyscene.scene.errors") == 0
+    assert browser.find_element(By.CSS_SELECTOR, "#issues li.ok")
     shot(browser, tmp_path, "editor_new_pedestrian")
 
     # save, then the command line validator accepts the file

@@ -54,11 +54,26 @@ export async function applyScene(resp) {
   showIssues(app);
   renderInspector(app);
   if (resp.parse_failed || !resp.scene) showTextView(app, resp.text, resp.issues);
+  if (resp.validating) pollIssues(resp.version);
   app.state = null;
   await requestState();
   refreshPreview(app);
   if (app.showOcc) await loadOcc();
   draw();
+}
+
+// Large scenes are validated in the background: the issues arrive when the validator is done.
+async function pollIssues(version) {
+  while (app.scene && app.scene.version === version && app.scene.validating) {
+    let r;
+    try { r = await api.get("/api/issues", { version, wait: 20, t: app.t.toFixed(3) }); } catch (e) { setStatus(e.message, true); return; }
+    if (!r.current || !app.scene || app.scene.version !== version) return;
+    if (!r.validating) {
+      Object.assign(app.scene, { issues: r.issues, errors: r.errors, warnings: r.warnings, validating: false });
+      showIssues(app);
+      draw();
+    }
+  }
 }
 
 let editQueue = Promise.resolve();
@@ -76,7 +91,7 @@ async function runEdit(ops, label) {
     const resp = await call(() => api.post("/api/edit", { ops, t: app.t, label }));
     app.timings.edit = performance.now() - started;
     await applyScene(resp);
-    setStatus(`${label || ops[0].op}: ${resp.errors} errors, ${resp.warnings} warnings` +
+    setStatus(`${label || ops[0].op}: ` + (resp.validating ? "validating…" : `${resp.errors} errors, ${resp.warnings} warnings`) +
       ` (${app.timings.edit.toFixed(0)} ms)`);
     return resp;
   } finally {

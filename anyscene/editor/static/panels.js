@@ -171,7 +171,8 @@ export function showIssues(a) {
   const list = $("issues");
   list.replaceChildren();
   const r = a.scene;
-  $("issue-count").textContent = `(${r.errors} errors, ${r.warnings} warnings)`;
+  $("issue-count").textContent = r.validating ? "(validating…)" : `(${r.errors} errors, ${r.warnings} warnings)`;
+  if (r.validating) return;
   if (!r.issues.length) {
     const li = document.createElement("li");
     li.className = "ok";
