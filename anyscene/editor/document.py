@@ -73,6 +73,25 @@ def plain_load(text: str):
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
 
 
+def plain_data(tree):
+    """The round-trip tree as plain dicts, lists and scalars (what `plain_load` gives for its dump)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(tree, (CommentedMap, dict)):
+        return {plain_data(k): plain_data(v) for k, v in tree.items()}
+    if isinstance(tree, (CommentedSeq, list)):
+        return [plain_data(v) for v in tree]
+    if isinstance(tree, bool) or tree is None:
+        return tree
+    if isinstance(tree, int):
+        return int(tree)
+    if isinstance(tree, float):
+        return float(tree)
+    if isinstance(tree, str):
+        return str(tree)
+    return tree
+
+
 def merge_text(original: str, before: str, after: str) -> str:
     """`original` with the changes that turn `before` into `after` applied.
 
@@ -165,7 +184,7 @@ class Document:
             return self.text
         merged = merge_text(self.text, before, after)
         try:
-            same = plain_load(merged) == plain_load(after)
+            same = merged == after or plain_load(merged) == plain_data(tree)
         except Exception:  # noqa: BLE001 - a merge that does not even parse is not used
             same = False
         # The edited tree means what the new text means (checked above), so the next edit can start from it

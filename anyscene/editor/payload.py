@@ -83,7 +83,37 @@ def _trajectory_json(traj) -> dict:
         for w in traj.waypoints]}
 
 
-def scene_payload(world) -> dict:
+class AgentPayloadCache:
+    """Scene entries of agents that an edit left alone, kept between edits: an entry depends only on the agent
+    as authored, the road geometry and the scene's duration."""
+
+    def __init__(self, limit: int = 20000):
+        self.limit = limit
+        self._entries: dict = {}
+        self._roads = None
+
+    def get(self, roads, key, make):
+        if roads is not self._roads:  # another map: paths along its lanes differ
+            self._entries.clear()
+            self._roads = roads
+        entry = self._entries.get(key)
+        if entry is None:
+            if len(self._entries) >= self.limit:
+                self._entries.clear()
+            entry = self._entries[key] = make()
+        return entry
+
+
+def _agent_entry(tr, a, duration: float) -> dict:
+    lo, hi = max(tr.appear, 0.0), min(tr.disappear, duration)
+    ts = _samples(tr.motion, lo, hi)
+    path = np.round(tr.motion.evaluate(ts).xy, 2).tolist()
+    return {"id": tr.id, "class": a.cls, "kind": tr.klass.kind, "occ3d": tr.klass.occ3d,
+            "size": list(tr.size), "explicit_size": a.size is not None, "appear": a.appear,
+            "disappear": a.disappear, "path": path, "path_t": [_r(t) for t in ts], **_trajectory_json(a.trajectory)}
+
+
+def scene_payload(world, cache: AgentPayloadCache | None = None) -> dict:
     """Agents (not parked props) and the ego: class, size, trajectory as authored, and the path over the
     scene sampled from the world's motion (positions at PATH_RATE)."""
     layout = world.layout
@@ -94,13 +124,10 @@ def scene_payload(world) -> dict:
         if tr.parked:
             continue
         a = by_id[tr.id]
-        lo, hi = max(tr.appear, 0.0), min(tr.disappear, duration)
-        ts = _samples(tr.motion, lo, hi)
-        path = np.round(tr.motion.evaluate(ts).xy, 2).tolist()
-        agents.append({"id": tr.id, "class": a.cls, "kind": tr.klass.kind, "occ3d": tr.klass.occ3d,
-                       "size": list(tr.size), "explicit_size": a.size is not None, "appear": a.appear,
-                       "disappear": a.disappear, "path": path, "path_t": [_r(t) for t in ts],
-                       **_trajectory_json(a.trajectory)})
+        if cache is None:
+            agents.append(_agent_entry(tr, a, duration))
+        else:
+            agents.append(cache.get(world.roads, (a, duration), lambda: _agent_entry(tr, a, duration)))
     from ..layout.motion import build_motion
 
     ego = world.ego_spec

@@ -27,6 +27,16 @@ def cookie_name(token: str) -> str:
     return "anyscene_" + hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
+def fast_json(data: dict, headers: dict | None = None):
+    """A JSON response encoded by `json.dumps` directly (scene payloads are large and plain)."""
+    import json
+
+    from starlette.responses import Response
+
+    return Response(json.dumps(data, separators=(",", ":"), allow_nan=False), media_type="application/json",
+                    headers=headers)
+
+
 class Guard:
     """ASGI middleware: Host check, session token, request body limit (read before the app sees it)."""
 
@@ -96,6 +106,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
     previews = PreviewCache(rig)
     jobs = JobRunner(generate_root)
     map_cache: dict = {}
+    agent_cache = payload.AgentPayloadCache()
     cache_lock = threading.Lock()
 
     app = FastAPI(title="anyscene edit", docs_url=None, redoc_url=None, openapi_url=None)
@@ -139,13 +150,16 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
                 "can_undo": bool(session.undo_stack), "can_redo": bool(session.redo_stack),
                 "undo_label": session.undo_stack[-1][1] if session.undo_stack else None,
                 "parse_failed": cur.parse_failed, **issues_json(cur, t),
-                "scene": payload.scene_payload(world) if world is not None else None,
+                "scene": payload.scene_payload(world, agent_cache) if world is not None else None,
                 "grid": {"x_min": session.grid.x_min, "y_min": session.grid.y_min,
                          "x_max": session.grid.upper[0], "y_max": session.grid.upper[1]},
             }
             if cur.parse_failed or world is None:
                 out["text"] = cur.text
             return out
+
+    def fast_json_scene(t: float) -> object:
+        return fast_json(scene_json(t))
 
     def world_or_409():
         cur = session.current
@@ -183,7 +197,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
 
     @app.get("/api/scene")
     def get_scene(t: float = 0.0):
-        return scene_json(t_value(t))
+        return fast_json(scene_json(t_value(t)))
 
     @app.get("/api/issues")
     def get_issues(version: int, wait: float = 0.0, t: float = 0.0):
@@ -210,7 +224,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
                 map_cache.clear()
                 map_cache.update(key=key, data=payload.map_payload(world))
             data = map_cache["data"]
-        return {"map_version": key, **data}
+        return fast_json({"map_version": key, **data})
 
     @app.get("/api/state")
     def get_state(t: float = 0.0):
@@ -261,7 +275,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         label = str(body.get("label") or (ops[0].get("op") if isinstance(ops, list) and ops and
                                           isinstance(ops[0], dict) else "edit"))[:80]
         created = session.edit(ops, t, label)
-        return {"created": created, **scene_json(t)}
+        return fast_json({"created": created, **scene_json(t)})
 
     @app.post("/api/text")
     def post_text(body: dict = Body(...)):
@@ -269,17 +283,17 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         if not isinstance(text, str):
             raise _BadRequest("text: the whole layout text")
         session.set_text(text)
-        return scene_json(0.0)
+        return fast_json(scene_json(0.0))
 
     @app.post("/api/undo")
     def post_undo(body: dict = Body(default={})):
         session.undo()
-        return scene_json(float(body.get("t", 0.0)) if isinstance(body.get("t"), (int, float)) else 0.0)
+        return fast_json_scene(float(body.get("t", 0.0)) if isinstance(body.get("t"), (int, float)) else 0.0)
 
     @app.post("/api/redo")
     def post_redo(body: dict = Body(default={})):
         session.redo()
-        return scene_json(float(body.get("t", 0.0)) if isinstance(body.get("t"), (int, float)) else 0.0)
+        return fast_json_scene(float(body.get("t", 0.0)) if isinstance(body.get("t"), (int, float)) else 0.0)
 
     @app.post("/api/save")
     def post_save(body: dict = Body(default={})):
@@ -287,7 +301,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         if path is not None and not isinstance(path, str):
             raise _BadRequest("path: a file name relative to the opened folder")
         saved = session.save(path, force=bool(body.get("force", False)))
-        return {"saved": saved, **scene_json(0.0)}
+        return fast_json({"saved": saved, **scene_json(0.0)})
 
     @app.post("/api/open")
     def post_open(body: dict = Body(...)):
@@ -295,7 +309,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         if not isinstance(path, str):
             raise _BadRequest("path: a layout file of the opened folder")
         session.open(path)
-        return scene_json(0.0)
+        return fast_json(scene_json(0.0))
 
     @app.post("/api/new")
     def post_new(body: dict = Body(...)):
@@ -317,7 +331,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         header = (f"# A {template} scene from the procedural sampler (seed {seed}); edit it and save it under a "
                   "name of your choice.\n")
         session.new_text(header + text)
-        return scene_json(0.0)
+        return fast_json(scene_json(0.0))
 
     @app.post("/api/generate")
     def post_generate(body: dict = Body(default={})):
