@@ -40,7 +40,7 @@ def allowed_hosts(host: str) -> set[str]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import fastapi  # noqa: F401
+        import fastapi  # noqa: F401 - checked here so that a missing install is a user error
         import uvicorn
     except ImportError as e:
         raise ConfigError(f"the editor needs FastAPI and uvicorn ({e.name} is missing): "

@@ -70,7 +70,7 @@ def plain_load(text: str):
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=loader)  # a safe loader: plain data only
 
 
 def plain_data(tree):
@@ -239,8 +239,8 @@ def read_edited(tree, text: str, file: str):
     parses the text). Raises LayoutError for a text that is not a valid layout."""
     try:
         relocate(tree, text)
-        from ..layout.yamlio import _Reader
         from ..layout.schema import Layout
+        from ..layout.yamlio import _Reader
 
         reader = _Reader(file)
         layout = reader.read_dataclass(tree, Layout, "", Location(file, 1, 1))

@@ -127,7 +127,7 @@ def scene_payload(world, cache: AgentPayloadCache | None = None) -> dict:
         if cache is None:
             agents.append(_agent_entry(tr, a, duration))
         else:
-            agents.append(cache.get(world.roads, (a, duration), lambda: _agent_entry(tr, a, duration)))
+            agents.append(cache.get(world.roads, (a, duration), lambda tr=tr, a=a: _agent_entry(tr, a, duration)))
     from ..layout.motion import build_motion
 
     ego = world.ego_spec

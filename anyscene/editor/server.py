@@ -8,6 +8,7 @@ running whatever a request holds.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
 import time
@@ -168,7 +169,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
         return cur
 
     def t_value(t: float) -> float:
-        if not (t == t) or abs(t) > 1e6:
+        if not math.isfinite(t) or abs(t) > 1e6:
             raise _BadRequest("t: a time in seconds")
         return float(t)
 

@@ -42,7 +42,7 @@ class Workspace:
     file: Path | None = None
 
     @classmethod
-    def open(cls, target: str | os.PathLike) -> "Workspace":
+    def open(cls, target: str | os.PathLike) -> Workspace:
         """The workspace of a layout file or a folder; WorkspaceError when it does not exist."""
         p = Path(target).expanduser()
         if p.is_dir():
