@@ -235,8 +235,8 @@ def _place(obj, node) -> None:
 
 def read_edited(tree, text: str, file: str):
     """(Layout, SourceMap) of `text` read from its already-built round-trip tree, positions taken from the text,
-    as `parse_layout(text, file)` would give them; None when the quick way does not apply (the caller then
-    parses the text). Raises LayoutError for a text that is not a valid layout."""
+    as `parse_layout(text, file)` would give them; None when the quick way does not apply or the reader finds
+    issues (the caller then parses the text, which reports them as `anyscene validate` does)."""
     try:
         relocate(tree, text)
         from ..layout.schema import Layout
