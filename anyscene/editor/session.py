@@ -336,9 +336,14 @@ def _compilable(layout, roads):
 
 
 def _default_extent(layout, roads, agents):
+    """The extent World.compile gives a map without one (its helper; a full compile where it is gone)."""
+    from ..world import World
     from ..world import world as world_module
 
-    return world_module._default_extent(layout, roads, agents)
+    helper = getattr(world_module, "_default_extent", None)
+    if helper is not None:
+        return helper(layout, roads, agents)
+    return tuple(World.compile(layout).static.extent)
 
 
 def _blank_layout(name: str) -> str:
