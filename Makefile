@@ -22,6 +22,14 @@ $(STAMP): pyproject.toml
 	     (apt-get update >/dev/null 2>&1 && apt-get install -y libusb-1.0-0 >/dev/null 2>&1)) || \
 	     { echo "could not install libusb-1.0-0: run 'apt-get install -y libusb-1.0-0'"; exit 1; }; \
 	  else echo "open3d needs libusb: run 'sudo apt-get install -y libusb-1.0-0'"; exit 1; fi; fi
+	@# chromium + chromium-driver: the editor's end-to-end browser test (it skips, saying why, without them)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing chromium and chromium-driver (editor browser test)"; \
+	    (apt-get install -y chromium chromium-driver >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null 2>&1 && apt-get install -y chromium chromium-driver >/dev/null 2>&1)) || \
+	     echo "could not install chromium: the editor's browser test will be skipped"; \
+	  else echo "hint: 'sudo apt-get install -y chromium chromium-driver' enables the editor's browser test"; fi; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing into $(VENV) (log: $(LOG))"
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC) >$(LOG) 2>&1 || { cat $(LOG); exit 1; }

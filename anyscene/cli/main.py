@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-renderer": ("train_renderer", "train the multi-view video diffusion renderer"),
     "sample": ("sample", "sample procedural layouts from road templates"),
     "batch": ("batch", "generate many scenes into one dataset, locally or on Ray"),
+    "edit": ("edit", "edit a layout in the browser: BEV canvas, timeline, live validation, previews"),
 }
 
 
