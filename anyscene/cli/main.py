@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# The stages run their own thread pools around small matrix products: BLAS runs single-threaded (set before
+# numpy is first imported; anyscene.export.scene.single_threaded_blas does the same for library callers).
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 from .. import __version__
 from ..atomic import Terminated

@@ -59,37 +59,54 @@ def write_scene(world, writer: SceneWriter, config: GenerateConfig, *, name: str
     writers = [cls(out) for fmt, cls in WRITERS.items() if config.wants(fmt)]
     n_cams = len(rig.cameras)
     try:
-        for w in writers:
-            w.begin()
-        for rec in scene_stream(world, rig, timeline, suite, suite.config):
-            if isinstance(rec, CameraInstant):
-                nus = [records.camera(s) for s in rec.shots]
-                for w in writers:
-                    w.camera(rec, nus)
-                if on_frames:
-                    on_frames(n_cams)
-            elif isinstance(rec, LidarRecord):
-                nus = records.lidar(rec)
-                for w in writers:
-                    w.lidar(rec, nus)
-                if on_frames:
-                    on_frames(1)
-            elif isinstance(rec, KeyframeRecord):
-                kf = records.keyframe(rec)
-                for w in writers:
-                    w.keyframe(rec, kf)
-        records.chain_annotations()
-        fragment = {"name": name, "token": records.scene_token, "layout": world.layout.name,
-                    "version": config.version, "formats": list(config.formats),
-                    "samples": [kf.sample["token"] for kf in records.keyframes],
-                    "global_offset": [float(v) for v in records.mf.offset], "occ3d": {}, "infos": []}
-        for w in writers:
-            w.finish(fragment)
+        with single_threaded_blas():
+            fragment = _run(world, rig, timeline, suite, records, writers, name, config, n_cams, on_frames)
     finally:
         for w in writers:
             w.close()
     writer.flush()
     writer.write_tables(fragment, tables=config.wants("nuscenes"))
+    return fragment
+
+
+def single_threaded_blas():
+    """A context in which numpy's BLAS uses one thread. The stream's matrix products are small and run beside
+    its own rendering and writing threads; a multi-threaded OpenBLAS there only spins (and, on an
+    oversubscribed machine, has been seen to stall in its thread hand-off)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run(world, rig, timeline, suite, records: SceneRecords, writers: list, name: str, config: GenerateConfig,
+         n_cams: int, on_frames) -> dict:
+    """The stream loop of `write_scene`: every record to every writer; returns the merge fragment."""
+    for w in writers:
+        w.begin()
+    for rec in scene_stream(world, rig, timeline, suite, suite.config):
+        if isinstance(rec, CameraInstant):
+            nus = [records.camera(s) for s in rec.shots]
+            for w in writers:
+                w.camera(rec, nus)
+            if on_frames:
+                on_frames(n_cams)
+        elif isinstance(rec, LidarRecord):
+            nus = records.lidar(rec)
+            for w in writers:
+                w.lidar(rec, nus)
+            if on_frames:
+                on_frames(1)
+        elif isinstance(rec, KeyframeRecord):
+            kf = records.keyframe(rec)
+            for w in writers:
+                w.keyframe(rec, kf)
+    records.chain_annotations()
+    fragment = {"name": name, "token": records.scene_token, "layout": world.layout.name,
+                "version": config.version, "formats": list(config.formats),
+                "samples": [kf.sample["token"] for kf in records.keyframes],
+                "global_offset": [float(v) for v in records.mf.offset], "occ3d": {}, "infos": []}
+    for w in writers:
+        w.finish(fragment)
     return fragment
 
 
