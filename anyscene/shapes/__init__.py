@@ -40,6 +40,9 @@ FAMILIES: dict[str, Callable[..., Builder]] = {
 }
 WALKERS = frozenset({"pedestrian", "child", "construction_worker", "police_officer", "animal"})
 ARTICULATED = frozenset({"bendy_bus"})
+# Families whose meshes do not vary with the instance (so posed walkers share their meshes across instances).
+INSTANCE_FREE = frozenset({"pedestrian", "child", "construction_worker", "police_officer", "animal", "stroller",
+                           "wheelchair", "personal_mobility", "traffic_cone", "barrier", "bicycle_rack"})
 PHASE_STEPS = 32  # gait phases are quantised to 1/32 of a cycle, so posed meshes can be cached
 
 
@@ -99,4 +102,6 @@ def shape_mesh(cls: str, size, variant: str | None = None, instance: int = 0, se
         raise ValueError(f"box size must be positive, got {size}")
     phase = quantise_phase(phase) if walks(cls) else None
     art = round(float(articulation), 3) if articulates(cls) else 0.0
+    if cls in INSTANCE_FREE:
+        instance = seed = 0
     return _cached(cls, size, variant, int(instance), int(seed), phase, art, float(margin))

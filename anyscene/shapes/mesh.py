@@ -82,10 +82,14 @@ class Builder:
         """One closed convex part: vertices (V, 3), triangles (T, 3) (any orientation: they are turned to face
         away from the part's centroid), material id or (T,) ids."""
         verts = np.asarray(verts, dtype=np.float64)
-        tris = np.asarray(tris, dtype=np.int64).copy()
-        v = verts[tris]
-        nrm = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
-        inward = np.einsum("ij,ij->i", nrm, v.mean(axis=1) - verts.mean(axis=0)) < 0
+        tris = np.array(tris, dtype=np.int64)
+        v0, v1, v2 = verts[tris[:, 0]], verts[tris[:, 1]], verts[tris[:, 2]]
+        a, b = v1 - v0, v2 - v0
+        nx = a[:, 1] * b[:, 2] - a[:, 2] * b[:, 1]
+        ny = a[:, 2] * b[:, 0] - a[:, 0] * b[:, 2]
+        nz = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+        c = (v0 + v1 + v2) / 3 - verts.sum(axis=0) / verts.shape[0]
+        inward = nx * c[:, 0] + ny * c[:, 1] + nz * c[:, 2] < 0
         tris[inward] = tris[inward][:, [0, 2, 1]]
         self._verts.append(verts)
         self._tris.append(tris + self._n)
@@ -126,28 +130,20 @@ class Builder:
         be (a, b) pairs for elliptic sections. Polygonal (`segments` sides), inscribed in the round shape."""
         p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
         axis = p1 - p0
-        axis = axis / np.linalg.norm(axis)
-        helper = np.array([0.0, 0.0, 1.0]) if abs(axis[2]) < 0.9 else np.array([1.0, 0.0, 0.0])
-        u = np.cross(axis, helper)
-        u /= np.linalg.norm(u)
-        w = np.cross(axis, u)
-        ang = 2 * np.pi * (np.arange(segments) + 0.5) / segments
+        axis = axis / np.sqrt(axis @ axis)
+        helper = (0.0, 0.0, 1.0) if abs(axis[2]) < 0.9 else (1.0, 0.0, 0.0)
+        u = np.array([axis[1] * helper[2] - axis[2] * helper[1], axis[2] * helper[0] - axis[0] * helper[2],
+                      axis[0] * helper[1] - axis[1] * helper[0]])
+        u /= np.sqrt(u @ u)
+        w = np.array([axis[1] * u[2] - axis[2] * u[1], axis[2] * u[0] - axis[0] * u[2], axis[0] * u[1] - axis[1] * u[0]])
+        cos, sin, tris, side = _ring_template(segments)
         ra0, rb0 = (r0, r0) if np.ndim(r0) == 0 else r0
         ra1, rb1 = (r1, r1) if np.ndim(r1) == 0 else r1
-        ring0 = p0 + np.outer(ra0 * np.cos(ang), u) + np.outer(rb0 * np.sin(ang), w)
-        ring1 = p1 + np.outer(ra1 * np.cos(ang), u) + np.outer(rb1 * np.sin(ang), w)
-        verts = np.concatenate([ring0, ring1])
-        n = segments
-        tris, mats = [], []
+        verts = np.empty((2 * segments, 3))
+        verts[:segments] = p0 + np.outer(ra0 * cos, u) + np.outer(rb0 * sin, w)
+        verts[segments:] = p1 + np.outer(ra1 * cos, u) + np.outer(rb1 * sin, w)
         cm = material if cap_material is None else cap_material
-        for i in range(n):
-            j = (i + 1) % n
-            tris += [[i, j, n + j], [i, n + j, n + i]]
-            mats += [material, material]
-        for i in range(1, n - 1):
-            tris += [[0, i, i + 1], [n, n + i, n + i + 1]]
-            mats += [cm, cm]
-        self.add(verts, np.array(tris), np.array(mats, np.uint8))
+        self.add(verts, tris, np.where(side, np.uint8(material), np.uint8(cm)))
 
     def ellipsoid(self, center, radii, material, lat: int = 6, lon: int = 10) -> None:
         """A closed convex polyhedron inscribed in the ellipsoid `center` (3,), `radii` (3,)."""
@@ -175,6 +171,25 @@ class Builder:
         parts = np.concatenate([np.full(t.shape[0], i, np.int32) for i, t in enumerate(self._tris)])
         return ShapeMesh(np.concatenate(self._verts), np.concatenate(self._tris).astype(np.int32),
                          np.concatenate(self._mats), parts)
+
+
+_RINGS: dict[int, tuple] = {}
+
+
+def _ring_template(n: int):
+    """cos, sin (n,) of the section corners and triangles (4n - 4, 3) of a closed n-sided frustum (first the
+    2n side triangles, flagged by `side`)."""
+    if n not in _RINGS:
+        ang = 2 * np.pi * (np.arange(n) + 0.5) / n
+        tris = []
+        for i in range(n):
+            j = (i + 1) % n
+            tris += [[i, j, n + j], [i, n + j, n + i]]
+        for i in range(1, n - 1):
+            tris += [[0, i, i + 1], [n, n + i, n + i + 1]]
+        side = np.arange(len(tris)) < 2 * n
+        _RINGS[n] = (np.cos(ang), np.sin(ang), np.array(tris), side)
+    return _RINGS[n]
 
 
 _BOX_TRIS = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
