@@ -44,7 +44,8 @@ def camera_mask(frame, cameras, stride: int | None = None) -> np.ndarray:
 def lidar_mask(frame, world, lidar, t: float, scene, sweeps: int = 1) -> np.ndarray:
     """mask_lidar (nx, ny, nz) uint8 0/1: voxels the LiDAR rays of `sweeps` revolutions ending at t pass
     through, from the sensor to the voxel holding the return (or to max_range without one), traversed in the
-    frame's grid (its ego frame); returns come from the exact scene.
+    frame's grid (its ego frame); returns come from the exact scene, each ray cast from where the spinning sensor
+    was at its firing time against the agents posed at that time (as `sweep_lidar` casts them).
 
     A voxel is occupied when its centre lies inside a shape, so a return on a surface can lie in the free voxel
     just in front of the surface's first occupied voxel: from its return a ray therefore goes on, for at most
@@ -55,13 +56,21 @@ def lidar_mask(frame, world, lidar, t: float, scene, sweeps: int = 1) -> np.ndar
     seen = np.zeros(grid.shape, dtype=bool)
     for k in range(sweeps):
         ts = t - k / lidar.rate
-        rays = lidar_rays(lidar, world.ego_pose(ts))
-        r = scene.snapshot(ts).cast(rays).distance
+        if hasattr(scene, "static"):  # a WorldScene: the rays of the spinning sensor at their firing times
+            from .lidar import firing_times, lidar_directions
+            from .lidar_motion import cast_moving
+
+            d_lidar, _ = lidar_directions(lidar, spin=True)
+            rays, hits = cast_moving(scene, lidar, world, ts, d_lidar, firing_times(lidar))
+            r = hits.distance
+        else:
+            rays = lidar_rays(lidar, world.ego_pose(ts))
+            r = scene.snapshot(ts).cast(rays).distance
         hit = np.isfinite(r) & (r <= lidar.max_range)
-        origin = frame.ego.to_ego(rays[:1, :3].astype(np.float64))
+        origin = frame.ego.to_ego(rays[:, :3].astype(np.float64))
         dirs = rays[:, 3:].astype(np.float64) @ frame.ego.rotation
-        seen |= traverse(grid, np.broadcast_to(origin, dirs.shape), dirs, np.where(hit, r, lidar.max_range))
-        returns = origin + dirs[hit] * r[hit, None].astype(np.float64)
+        seen |= traverse(grid, origin, dirs, np.where(hit, r, lidar.max_range))
+        returns = origin[hit] + dirs[hit] * r[hit, None].astype(np.float64)
         seen |= traverse(grid, returns, dirs[hit], np.sqrt(3.0) * grid.voxel, occupied)
     return seen.astype(np.uint8)
 
