@@ -30,17 +30,17 @@ from .types import LidarModel, LidarSweep
 # Diffuse reflectivity at 905 nm (0..1) of each Occ3D class where a hit carries no material of its own
 # (static structure, ground). Sources: docs/shapes.md.
 REFLECTIVITY: dict[str, float] = {
-    "others": 0.25, "barrier": 0.35, "bicycle": 0.25, "bus": 0.35, "car": 0.3, "construction_vehicle": 0.35,
-    "motorcycle": 0.3, "pedestrian": 0.3, "traffic_cone": 0.4, "trailer": 0.35, "truck": 0.35,
-    "driveable_surface": 0.09, "other_flat": 0.14, "sidewalk": 0.2, "terrain": 0.2, "manmade": 0.25,
-    "vegetation": 0.45,
+    "others": 0.3, "barrier": 0.35, "bicycle": 0.25, "bus": 0.3, "car": 0.1, "construction_vehicle": 0.35,
+    "motorcycle": 0.25, "pedestrian": 0.5, "traffic_cone": 0.4, "trailer": 0.4, "truck": 0.4,
+    "driveable_surface": 0.14, "other_flat": 0.18, "sidewalk": 0.3, "terrain": 0.3, "manmade": 0.45,
+    "vegetation": 0.5,
 }
 # Per material: diffuse reflectivity at 905 nm; materials in RETRO are retro-reflective (Velodyne reports
 # retro-reflectors above 100).
 MATERIAL_REFLECTIVITY: dict[str, float] = {
-    "paint": 0.3, "glass": 0.06, "tyre": 0.04, "light": 0.5, "metal": 0.35, "skin": 0.45, "cloth": 0.25,
-    "hivis": 0.9, "plastic": 0.3, "reflector": 0.9, "bark": 0.25, "foliage": 0.45, "fur": 0.3, "hair": 0.08,
-    "concrete": 0.3, "plate": 0.9,
+    "paint": 0.1, "glass": 0.02, "tyre": 0.03, "light": 0.5, "metal": 0.4, "skin": 0.5, "cloth": 0.5,
+    "hivis": 0.9, "plastic": 0.3, "reflector": 0.9, "bark": 0.3, "foliage": 0.5, "fur": 0.4, "hair": 0.1,
+    "concrete": 0.35, "plate": 0.9,
 }
 RETRO = ("reflector", "plate", "hivis", "light")
 # Probability that a return is lost for reasons other than its power (glass mostly passes or mirrors the beam).
@@ -82,12 +82,13 @@ class LidarRealism:
     ref_reflectivity: float = 0.1  # ... for a target of this reflectivity at normal incidence
     base_dropout: float = 0.01  # returns lost at random
     grazing_cos: float = 0.03  # below this |cos(incidence)| nothing returns
-    intensity_noise: float = 0.15
+    intensity_noise: float = 0.35
+    instance_spread: float = 0.7  # log-normal spread of each agent's reflectivity (paint colours, clothes)
     seed: int = 0
 
 
 REALISTIC = LidarRealism()
-EXACT = LidarRealism(motion=False, range_noise_m=0.0, dropout=False, intensity_noise=0.0)
+EXACT = LidarRealism(motion=False, range_noise_m=0.0, dropout=False, intensity_noise=0.0, instance_spread=0.0)
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
     cos_inc = np.abs(np.einsum("ij,ij->i", hits.normal[idx], rays[idx, 3:]))
     mat, occ = material[idx], hits.occ3d[idx]
     refl = np.where(mat > 0, _MAT_REFL[mat], _REFL[occ])
+    if realism.instance_spread > 0:
+        refl = refl * instance_tint(hits.instance[idx], realism.instance_spread, realism.seed)
     rr = r[idx].astype(np.float64)
     if realism.dropout:
         ok = _returns(rng, rr, cos_inc, refl, mat, realism)
@@ -222,6 +225,17 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
                      occ3d=occ3d, instance=instance, lidar=lidar, time=times[idx].astype(np.float32), material=mat)
 
 
+def instance_tint(instance: np.ndarray, spread: float, seed: int = 0) -> np.ndarray:
+    """(N,) float32 reflectivity factor of each hit's object: 1 for stuff (instance 0); for agents a fixed
+    log-normal draw per instance (car colours from black to white, clothes), clipped to [0.2, 4]."""
+    ids = np.unique(instance)
+    table = np.ones(int(ids.max()) + 1 if ids.size else 1, np.float32)
+    for i in ids[ids > 0]:
+        z = np.random.default_rng([seed & 0xFFFFFFFF, int(i), 905]).normal()
+        table[i] = np.clip(np.exp(spread * z), 0.2, 4.0)
+    return table[instance]
+
+
 def _returns(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.ndarray:
     """Which hits return: the received power ρ·√cos(θ)/r² (rough surfaces scatter back more than Lambert's law at
     grazing incidence) must reach that of a ρ = ref_reflectivity target at normal incidence at max_range_ref_m
@@ -240,8 +254,8 @@ def _intensity(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.nda
     """Intensity 0..255 (integers): diffuse targets 0..100 from reflectivity × a Lambertian-with-floor incidence
     factor × a mild range falloff (the HDL-32E's intensity is only partly range-calibrated); retro-reflectors
     101..255 with a wide spread, as Velodyne's calibrated reflectivity scale."""
-    inc = 0.25 + 0.75 * cos_inc
-    falloff = np.clip((np.maximum(r, 1.0) / 10.0) ** -0.35, 0.3, 1.6)
+    inc = 0.5 + 0.5 * cos_inc
+    falloff = np.clip((np.maximum(r, 1.0) / 10.0) ** -0.2, 0.4, 1.6)
     value = 100.0 * refl * inc * falloff
     retro = _MAT_RETRO[material] & (cos_inc > 0.3)
     value = np.where(retro, 100.0 + 155.0 * cos_inc * np.clip(falloff, 0.5, 1.0), value)

@@ -40,7 +40,7 @@ def build_truck(variant: str, size, rng, **_) -> Builder:
     _cab(b, x0 + L - cab_len, x0 + L, W, 0.95 * H if variant != "box_truck" else 0.85 * H, z_frame)
     body_x1 = x0 + L - cab_len - 0.1
     if variant == "box_truck":
-        b.box((x0, -W / 2, z_frame + 0.3), (body_x1, W / 2, H), PAINT)
+        b.box((x0, -W / 2, z_frame + 0.3), (body_x1, W / 2, H), METAL)  # aluminium box body
     elif variant == "tanker":
         zc = z_frame + 0.3 + (H - z_frame - 0.3) / 2
         rr = (H - z_frame - 0.3) / 2
@@ -118,7 +118,7 @@ def build_trailer(variant: str, size, rng, **_) -> Builder:
     deck = 2.3 * r
     b.box((x0, -0.4 * W, 1.4 * r), (x0 + L - 0.3, 0.4 * W, deck), METAL)  # frame
     if variant == "box_trailer":
-        b.box((x0, -W / 2, deck), (x0 + L, W / 2, H), PAINT)
+        b.box((x0, -W / 2, deck), (x0 + L, W / 2, H), METAL)
     elif variant == "tank_trailer":
         rr = (H - deck) / 2
         b.frustum((x0, 0, deck + rr), (x0 + L, 0, deck + rr), (rr, W / 2 - 0.01), (rr, W / 2 - 0.01), METAL, segments=16)
