@@ -225,14 +225,20 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
                      occ3d=occ3d, instance=instance, lidar=lidar, time=times[idx].astype(np.float32), material=mat)
 
 
+_TINTS: dict[tuple, float] = {}
+
+
 def instance_tint(instance: np.ndarray, spread: float, seed: int = 0) -> np.ndarray:
     """(N,) float32 reflectivity factor of each hit's object: 1 for stuff (instance 0); for agents a fixed
     log-normal draw per instance (car colours from black to white, clothes), clipped to [0.2, 4]."""
-    ids = np.unique(instance)
-    table = np.ones(int(ids.max()) + 1 if ids.size else 1, np.float32)
-    for i in ids[ids > 0]:
-        z = np.random.default_rng([seed & 0xFFFFFFFF, int(i), 905]).normal()
-        table[i] = np.clip(np.exp(spread * z), 0.2, 4.0)
+    top = int(instance.max()) if instance.size else 0
+    table = np.ones(top + 1, np.float32)
+    for i in range(1, top + 1):
+        key = (seed, spread, i)
+        if key not in _TINTS:
+            z = np.random.default_rng([seed & 0xFFFFFFFF, i, 905]).normal()
+            _TINTS[key] = float(np.clip(np.exp(spread * z), 0.2, 4.0))
+        table[i] = _TINTS[key]
     return table[instance]
 
 

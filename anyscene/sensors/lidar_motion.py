@@ -9,6 +9,8 @@ and cached; the nearest hit over static and agents wins.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 
 from .raycast import RayHits, SceneSnapshot, _Layer
@@ -17,20 +19,23 @@ from .meshes import TriangleMesh
 KNOTS = 2  # poses per revolution (start, end), interpolated linearly in between
 SECTOR_MARGIN = np.radians(1.6)  # rad around an agent's azimuth sector and elevation band (mount tilt, spin)
 GROW = 0.05  # m added around an agent's box when choosing its rays
-_LAYERS: dict[tuple, tuple[object, _Layer]] = {}  # (id(ShapeMesh), occ3d, instance) -> (shape, its BVH)
-_LAYER_CACHE_SIZE = 2048
+_LAYER_CACHE_SIZE = 256  # box-local BVHs kept (each holds an Embree device: keep their number bounded)
+_LAYERS: "OrderedDict[int, tuple[object, _Layer]]" = OrderedDict()  # id(ShapeMesh) -> (shape, its BVH)
 
 
-def _local_layer(shape, occ3d: int, instance: int) -> _Layer:
-    key = (id(shape), occ3d, instance)
+def _local_layer(shape) -> _Layer:
+    """The BVH of a box-local ShapeMesh (labels are the caller's: one agent per cast), least recently used
+    evicted beyond _LAYER_CACHE_SIZE."""
+    key = id(shape)
     hit = _LAYERS.get(key)
     if hit is not None and hit[0] is shape:
+        _LAYERS.move_to_end(key)
         return hit[1]
-    if len(_LAYERS) >= _LAYER_CACHE_SIZE:
-        _LAYERS.clear()
+    while len(_LAYERS) >= _LAYER_CACHE_SIZE:
+        _LAYERS.popitem(last=False)
     t = shape.num_triangles
     mesh = TriangleMesh(shape.vertices.astype(np.float32), shape.triangles.astype(np.uint32),
-                        np.full(t, occ3d, np.uint8), np.full(t, instance, np.uint16),
+                        np.zeros(t, np.uint8), np.zeros(t, np.uint16),
                         shape.normals.astype(np.float32), None, np.asarray(shape.material, np.uint8))
     layer = _Layer(mesh)
     _LAYERS[key] = (shape, layer)
@@ -138,7 +143,7 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
         rings, steps = np.flatnonzero(ring_ok[m]), np.flatnonzero(step_ok[m])
         sel = (steps[:, None] * n_rings + rings[None, :]).reshape(-1)
         track = world.track_by_instance[int(st0.instance[i])]
-        layer = _local_layer(shape_at(track, st0, int(i)), int(st0.occ3d[i]), int(st0.instance[i]))
+        layer = _local_layer(shape_at(track, st0, int(i)))
         r = rays[sel]
         if moving[m]:
             f = frac[sel]
@@ -167,8 +172,8 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
         b = sel[better]
         tb = tri[better]
         dist[b] = th[better]
-        occ3d[b] = layer.occ3d[tb]
-        instance[b] = layer.instance[tb]
+        occ3d[b] = st0.occ3d[i]
+        instance[b] = st0.instance[i]
         material[b] = layer.material[tb]
         ln = layer.normal[tb]
         cb, sb = (cy[better], sy[better]) if moving[m] else (cy, sy)

@@ -43,7 +43,7 @@ ARTICULATED = frozenset({"bendy_bus"})
 # Families whose meshes do not vary with the instance (so posed walkers share their meshes across instances).
 INSTANCE_FREE = frozenset({"pedestrian", "child", "construction_worker", "police_officer", "animal", "stroller",
                            "wheelchair", "personal_mobility", "traffic_cone", "barrier", "bicycle_rack"})
-PHASE_STEPS = 32  # gait phases are quantised to 1/32 of a cycle, so posed meshes can be cached
+PHASE_STEPS = 16  # gait phases are quantised to 1/16 of a cycle (9 cm of walking), so posed meshes can be cached
 
 
 def walks(cls: str) -> bool:
