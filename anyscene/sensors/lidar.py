@@ -199,18 +199,20 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
     refl = np.where(mat > 0, _MAT_REFL[mat], _REFL[occ])
     if realism.instance_spread > 0:
         refl = refl * instance_tint(hits.instance[idx], realism.instance_spread, realism.seed)
-    rr = r[idx].astype(np.float64)
+    rr = r[idx]
     if realism.dropout:
         ok = _returns(rng, rr, cos_inc, refl, mat, realism)
         idx, cos_inc, refl, rr = idx[ok], cos_inc[ok], refl[ok], rr[ok]
     if realism.range_noise_m > 0:
         c = realism.range_noise_clip_m
-        rr = rr + np.clip(rng.normal(0.0, realism.range_noise_m, idx.size), -c, c)
-    # World points, then into the LiDAR frame of the pose at t (ego-motion compensation).
-    pw = rays[idx, :3].astype(np.float64) + rays[idx, 3:].astype(np.float64) * rr[:, None]
-    l2w_rot = ego.rotation @ l2e[:3, :3]
+        rr = rr + np.clip(np.float32(realism.range_noise_m) * rng.standard_normal(idx.size, dtype=np.float32), -c, c)
+    # World points, then into the LiDAR frame of the pose at t (ego-motion compensation). Offsets from the
+    # sensor's position at t stay small (metres), so float32 keeps them to a micrometre.
+    l2w_rot = (ego.rotation @ l2e[:3, :3]).astype(np.float32)
     l2w_t = ego.to_world(l2e[:3, 3][None])[0]
-    pts = ((pw - l2w_t) @ l2w_rot).astype(np.float32)
+    rel = rays[idx, 3:] * rr.astype(np.float32)[:, None]
+    rel += (rays[idx, :3].astype(np.float64) - l2w_t).astype(np.float32)
+    pts = rel @ l2w_rot
     inside = ego_box_contains(ego_spec, pts @ l2e[:3, :3].T.astype(np.float32) + l2e[:3, 3].astype(np.float32))
     if inside.any():
         out = ~inside
@@ -250,9 +252,10 @@ def _returns(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         power = refl * np.sqrt(np.maximum(cos_inc, 1e-6)) / (
             realism.ref_reflectivity * np.square(r / realism.max_range_ref_m))
-    ok = power >= rng.uniform(0.6, 1.4, r.size)
+    u = rng.random((2, r.size), dtype=np.float32)
+    ok = power >= np.float32(0.6) + np.float32(0.8) * u[0]
     ok &= cos_inc >= realism.grazing_cos
-    ok &= rng.random(r.size) >= realism.base_dropout + _MAT_DROP[material]
+    ok &= u[1] >= realism.base_dropout + _MAT_DROP[material]
     return ok
 
 
@@ -266,7 +269,7 @@ def _intensity(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.nda
     retro = _MAT_RETRO[material] & (cos_inc > 0.3)
     value = np.where(retro, 100.0 + 155.0 * cos_inc * np.clip(falloff, 0.5, 1.0), value)
     if realism.intensity_noise > 0:
-        value = value * np.exp(rng.normal(0.0, realism.intensity_noise, value.size))
+        value = value * np.exp(np.float32(realism.intensity_noise) * rng.standard_normal(value.size, dtype=np.float32))
     return np.clip(np.round(value), 0, 255)
 
 

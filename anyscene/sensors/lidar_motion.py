@@ -137,48 +137,58 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     step_ok = (rd >= az_lo[:, None]) & (rd <= az_hi[:, None])  # (M, A)
     ring_ok[near] = True
     step_ok[near] = True
-    alive = ~far & ring_ok.any(axis=1) & step_ok.any(axis=1)
-    for m in np.flatnonzero(alive):
-        i = present[m]
+    alive = np.flatnonzero(~far & ring_ok.any(axis=1) & step_ok.any(axis=1))
+    if alive.size == 0:
+        return rays, hits
+    # Every (ray, agent) pair to cast, agent by agent, then all pairs moved into their agent's box frame at
+    # once (vectorised over pairs: the per-agent loop only casts).
+    sels = []
+    for m in alive:
         rings, steps = np.flatnonzero(ring_ok[m]), np.flatnonzero(step_ok[m])
-        sel = (steps[:, None] * n_rings + rings[None, :]).reshape(-1)
-        track = world.track_by_instance[int(st0.instance[i])]
-        layer = _local_layer(shape_at(track, st0, int(i)))
-        r = rays[sel]
-        if moving[m]:
-            f = frac[sel]
-            dc = (c1[m] - c0[m]).astype(np.float32)
-            ty = y0[m] + f * np.float32(y1[m] - y0[m])
-            cy, sy = np.cos(ty), np.sin(ty)
-            dx = r[:, 0] - np.float32(c0[m, 0]) - f * dc[0]
-            dy = r[:, 1] - np.float32(c0[m, 1]) - f * dc[1]
-            dz = r[:, 2] - np.float32(c0[m, 2]) - f * dc[2]
-        else:
-            cy, sy = np.float32(np.cos(y0[m])), np.float32(np.sin(y0[m]))
-            dx = r[:, 0] - np.float32(c0[m, 0])
-            dy = r[:, 1] - np.float32(c0[m, 1])
-            dz = r[:, 2] - np.float32(c0[m, 2])
-        local = np.empty((sel.size, 6), np.float32)
-        local[:, 0] = cy * dx + sy * dy
-        local[:, 1] = cy * dy - sy * dx
-        local[:, 2] = dz
-        local[:, 3] = cy * r[:, 3] + sy * r[:, 4]
-        local[:, 4] = cy * r[:, 4] - sy * r[:, 3]
-        local[:, 5] = r[:, 5]
-        th, tri, _ = layer.cast(local)
-        better = np.flatnonzero(th < dist[sel])
-        if better.size == 0:
-            continue
-        b = sel[better]
-        tb = tri[better]
-        dist[b] = th[better]
-        occ3d[b] = st0.occ3d[i]
-        instance[b] = st0.instance[i]
-        material[b] = layer.material[tb]
-        ln = layer.normal[tb]
-        cb, sb = (cy[better], sy[better]) if moving[m] else (cy, sy)
-        normal[b, 0] = cb * ln[:, 0] - sb * ln[:, 1]
-        normal[b, 1] = sb * ln[:, 0] + cb * ln[:, 1]
-        normal[b, 2] = ln[:, 2]
-        points[b] = r[better, :3] + r[better, 3:] * th[better, None]
+        sels.append((steps[:, None] * n_rings + rings[None, :]).reshape(-1))
+    counts = np.array([x.size for x in sels])
+    sel = np.concatenate(sels)
+    am = np.repeat(alive, counts)  # index into `present` of each pair's agent
+    r = rays[sel]
+    f = frac[sel]
+    ty = (y0[am] + f * (y1[am] - y0[am])).astype(np.float32)
+    cy, sy = np.cos(ty), np.sin(ty)
+    c0f, dcf = c0.astype(np.float32), (c1 - c0).astype(np.float32)
+    dx = r[:, 0] - c0f[am, 0] - f * dcf[am, 0]
+    dy = r[:, 1] - c0f[am, 1] - f * dcf[am, 1]
+    local = np.empty((sel.size, 6), np.float32)
+    local[:, 0] = cy * dx + sy * dy
+    local[:, 1] = cy * dy - sy * dx
+    local[:, 2] = r[:, 2] - c0f[am, 2] - f * dcf[am, 2]
+    local[:, 3] = cy * r[:, 3] + sy * r[:, 4]
+    local[:, 4] = cy * r[:, 4] - sy * r[:, 3]
+    local[:, 5] = r[:, 5]
+    th = np.empty(sel.size, np.float32)
+    mat = np.empty(sel.size, np.uint8)
+    ln = np.empty((sel.size, 3), np.float32)
+    ends = np.cumsum(counts)
+    for m, a, b in zip(alive, ends - counts, ends):
+        i = present[m]
+        layer = _local_layer(shape_at(world.track_by_instance[int(st0.instance[i])], st0, int(i)))
+        t_hit, tri, _ = layer.cast(local[a:b])
+        th[a:b] = t_hit
+        mat[a:b] = layer.material[tri]
+        ln[a:b] = layer.normal[tri]
+    better = np.flatnonzero(th < dist[sel])
+    if better.size == 0:
+        return rays, hits
+    # Where a ray meets several agents, the nearest wins: sort by (ray, distance), keep each ray's first.
+    order = better[np.lexsort((th[better], sel[better]))]
+    first = np.r_[True, sel[order][1:] != sel[order][:-1]]
+    w = order[first]
+    b = sel[w]
+    dist[b] = th[w]
+    occ3d[b] = st0.occ3d[present[am[w]]]
+    instance[b] = st0.instance[present[am[w]]]
+    material[b] = mat[w]
+    cb, sb = cy[w], sy[w]
+    normal[b, 0] = cb * ln[w, 0] - sb * ln[w, 1]
+    normal[b, 1] = sb * ln[w, 0] + cb * ln[w, 1]
+    normal[b, 2] = ln[w, 2]
+    points[b] = r[w, :3] + r[w, 3:] * th[w, None]
     return rays, RayHits(dist, occ3d, instance, normal, points, material)

@@ -21,6 +21,7 @@ from ..classes import AGENT_CLASSES, FREE, LIDARSEG_INDEX, OCC3D_NAMES, occ3d_to
 from .meshes import (GROUND_LOOKUP, TriangleMesh, concat_meshes, ground_mesh, posed_shapes, structure_mesh,
                      voxel_mesh)
 
+SMALL_CAST = 4096  # rays below which a cast runs on one thread
 GROUND_MARGIN = 1000.0  # m the ground plane reaches beyond the static raster, so views end at the horizon
 
 
@@ -83,7 +84,9 @@ class _Layer:
         if self.empty:
             n = rays.shape[0]
             return np.full(n, np.inf, np.float32), np.zeros(n, np.uint32), None
-        out = self.scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=num_threads())
+        # Small casts run on one thread: spreading a few thousand rays costs more than it saves.
+        threads = 1 if rays.shape[0] < SMALL_CAST else num_threads()
+        out = self.scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=threads)
         # Misses carry INVALID_ID (2^32 - 1): clamping maps them onto the extra "no hit" row.
         tri = np.minimum(out["primitive_ids"].numpy(), np.uint32(self.mesh.num_triangles))
         uv = out["primitive_uvs"].numpy() if self.smooth else None
