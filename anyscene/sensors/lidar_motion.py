@@ -98,7 +98,6 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     if present.size == 0:
         return rays, hits
     n_rings = len(lidar.elevations)
-    n_steps = lidar.azimuth_steps
     mid_ring = int(np.argmin(np.abs(np.asarray(lidar.elevations))))
     step_rays = rays[mid_ring::n_rings]
     step_az = np.arctan2(step_rays[:, 4], step_rays[:, 3]).astype(np.float64)
@@ -130,7 +129,6 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
                       axis=(0, 2))
     near = ctr_dist <= reach + 0.3
     far = ctr_dist - reach > lidar.max_range
-    moving = np.any(c0 != c1, axis=1) | (y0 != y1)
     frac = ((ft - knots[0]) / (knots[-1] - knots[0])).astype(np.float32)
     ring_ok = (ring_el[None, :] >= el_lo[:, None]) & (ring_el[None, :] <= el_hi[:, None])  # (M, R)
     rd = _wrap(step_az[None, :] - mid[:, None])

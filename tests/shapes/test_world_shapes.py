@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyscene.errors import LayoutError
 from anyscene.layout import parse_layout, validate_layout
 from anyscene.sensors.raycast import world_agent_mesh
 from anyscene.world import World
