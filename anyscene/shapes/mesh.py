@@ -56,14 +56,40 @@ class ShapeMesh:
         starts = np.flatnonzero(np.r_[True, self.part[1:] != self.part[:-1]])
         return n, d, starts
 
-    def contains(self, points: np.ndarray, tol: float = 1e-9) -> np.ndarray:
-        """Whether box-local points (N, 3) lie inside any part (on a face counts as inside within `tol` m)."""
+    @cached_property
+    def _part_tables(self):
+        """Per part, computed once: face planes padded to the largest part (normals (P, F, 3), offsets (P, F);
+        padding planes always hold) and bounding boxes (P, 3) lo and hi."""
         n, d, starts = self.planes()
-        if points.shape[0] == 0 or starts.size == 0:
-            return np.zeros(points.shape[0], bool)
-        s = points @ n.T - d  # (N, T): > 0 outside that face
-        worst = np.maximum.reduceat(s, starts, axis=1)  # (N, P)
-        return (worst <= tol).any(axis=1)
+        ends = np.r_[starts[1:], self.num_triangles]
+        f = int((ends - starts).max())
+        nrm = np.zeros((starts.size, f, 3))
+        off = np.ones((starts.size, f))
+        lo, hi = np.zeros((starts.size, 3)), np.zeros((starts.size, 3))
+        for k, (a, b) in enumerate(zip(starts, ends)):
+            nrm[k, :b - a], off[k, :b - a] = n[a:b], d[a:b]
+            v = self.vertices[self.triangles[a:b].ravel()]
+            lo[k], hi[k] = v.min(axis=0), v.max(axis=0)
+        return nrm, off, lo, hi
+
+    def contains(self, points: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Whether box-local points (N, 3) lie inside any part (on a face counts as inside within `tol` m).
+        Only the (point, part) pairs whose point lies in the part's bounding box test the part's planes."""
+        out = np.zeros(points.shape[0], bool)
+        if points.shape[0] == 0 or self.num_triangles == 0:
+            return out
+        nrm, off, lo, hi = self._part_tables
+        # Bounding-box test per axis in float32 (a quarter of the work of one (N, P, 3) test in float64).
+        p32 = points.astype(np.float32)
+        lo32, hi32 = (lo - 1e-6).astype(np.float32), (hi + 1e-6).astype(np.float32)
+        near = (p32[:, None, 0] >= lo32[:, 0]) & (p32[:, None, 0] <= hi32[:, 0])
+        for k in (1, 2):
+            near &= (p32[:, None, k] >= lo32[:, k]) & (p32[:, None, k] <= hi32[:, k])
+        pi, pp = np.nonzero(near)
+        if pi.size:
+            s = np.einsum("kj,kfj->kf", points[pi], nrm[pp]) - off[pp]
+            out[pi[np.all(s <= tol, axis=1)]] = True
+        return out
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return self.vertices.min(axis=0), self.vertices.max(axis=0)

@@ -98,52 +98,56 @@ def fill_agent(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flo
                 np.asarray(velocity, dtype=np.float64)[None])
 
 
-SUBSAMPLES = np.array([[x, y, z] for x in (-0.25, 0.25) for y in (-0.25, 0.25) for z in (-0.25, 0.25)])
-
-
 def fill_agent_shapes(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
                       centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray, meshes, classes: np.ndarray,
                       instance_ids: np.ndarray, velocities: np.ndarray) -> None:
     """Write M agents with library shapes into the grid arrays in place (inputs as `fill_agents`, ego frame;
     `meshes` M box-local ShapeMeshes).
 
-    The rule: a voxel is an agent's when its centre lies inside the agent's box and at least one of its eight
-    sub-voxel centres (at ±voxel/4 on each axis) lies inside the agent's mesh (inside one of its closed parts),
-    so that a voxel at least about an eighth filled by the object is the object's, while thin parts (bicycle
-    tubes, poles of a rack) still occupy the voxels they pass through; and always the voxel that contains the
-    box centre, so that no agent vanishes. Agents are written in order (later ones win).
+    The rule: a voxel is an agent's when its centre lies inside the agent's box and inside the agent's mesh
+    (inside one of its closed convex parts), as static structure fills the voxels whose centres it contains;
+    and always the voxel that contains the box centre, so that no agent vanishes. Parts thinner than a voxel
+    (bicycle tubes, rack hoops) occupy a voxel only where they contain its centre. Agents are written in order
+    (later ones win).
     """
     if len(centers) == 0:
         return
     lo = np.array([grid.x_min, grid.y_min, grid.z_min])
     shape = np.array(grid.shape)
-    sub = SUBSAMPLES * grid.voxel
-    for m in range(len(centers)):
-        c, s = np.cos(yaws[m]), np.sin(yaws[m])
-        half = sizes[m] / 2
-        ext = np.array([abs(c) * half[0] + abs(s) * half[1], abs(s) * half[0] + abs(c) * half[1], half[2]])
-        i0 = np.maximum(np.floor((centers[m] - ext - lo) / grid.voxel).astype(np.int64), 0)
-        i1 = np.minimum(np.floor((centers[m] + ext - lo) / grid.voxel).astype(np.int64) + 1, shape)
-        own = np.floor((centers[m] - lo) / grid.voxel).astype(np.int64)
-        picked = []
-        if np.all(i1 > i0):
-            ii, jj, kk = np.meshgrid(*(np.arange(a, b) for a, b in zip(i0, i1)), indexing="ij")
-            idx = np.stack([ii.ravel(), jj.ravel(), kk.ravel()], axis=1)
-            rel = lo + grid.voxel * (idx + 0.5) - centers[m]
-            local = np.stack([c * rel[:, 0] + s * rel[:, 1], -s * rel[:, 0] + c * rel[:, 1], rel[:, 2]], axis=1)
-            in_box = np.all(np.abs(local) <= half, axis=1)
-            idx, local = idx[in_box], local[in_box]
-            if idx.shape[0]:
-                probe = (local[:, None, :] + sub[None]).reshape(-1, 3)
-                hit = meshes[m].contains(probe).reshape(-1, len(sub)).any(axis=1)
-                picked.append(idx[hit])
-        if np.all((own >= 0) & (own < shape)):
-            picked.append(own[None])
-        if not picked:
-            continue
-        idx = np.concatenate(picked)
-        key = (idx[:, 0], idx[:, 1], idx[:, 2])
-        semantics[key] = classes[m]
-        instances[key] = instance_ids[m]
-        if flow is not None:
-            flow[key] = velocities[m]
+    c, s = np.cos(yaws), np.sin(yaws)
+    ext = np.stack([np.abs(c) * sizes[:, 0] / 2 + np.abs(s) * sizes[:, 1] / 2,
+                    np.abs(s) * sizes[:, 0] / 2 + np.abs(c) * sizes[:, 1] / 2, sizes[:, 2] / 2], axis=1)
+    i0 = np.maximum(np.floor((centers - ext - lo) / grid.voxel).astype(np.int64), 0)
+    i1 = np.minimum(np.floor((centers + ext - lo) / grid.voxel).astype(np.int64) + 1, shape)
+    dims = np.maximum(i1 - i0, 0)
+    counts = dims.prod(axis=1)
+    total = int(counts.sum())
+    agent, idx = np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
+    if total:
+        # Candidate voxels of all agents at once (as fill_agents), then each agent's mesh tests its own.
+        agent = np.repeat(np.arange(len(centers)), counts)
+        k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        dy, dz = dims[agent, 1], dims[agent, 2]
+        idx = np.stack([k // (dy * dz), (k // dz) % dy, k % dz], axis=1) + i0[agent]
+        rel = lo + grid.voxel * (idx + 0.5) - centers[agent]
+        ca, sa = c[agent], s[agent]
+        local = np.stack([ca * rel[:, 0] + sa * rel[:, 1], -sa * rel[:, 0] + ca * rel[:, 1], rel[:, 2]], axis=1)
+        keep = np.all(np.abs(local) <= sizes[agent] / 2, axis=1)
+        bounds = np.r_[0, np.cumsum(counts)]
+        for m in np.flatnonzero(counts):
+            a, b = bounds[m], bounds[m + 1]
+            sub = np.flatnonzero(keep[a:b]) + a
+            if sub.size:
+                keep[sub[~meshes[m].contains(local[sub])]] = False
+        agent, idx = agent[keep], idx[keep]
+    own = np.floor((centers - lo) / grid.voxel).astype(np.int64)
+    ok = np.all((own >= 0) & (own < shape), axis=1)
+    agent = np.concatenate([agent, np.flatnonzero(ok)])
+    idx = np.concatenate([idx, own[ok]])
+    order = np.argsort(agent, kind="stable")  # later agents overwrite earlier ones, as one by one would
+    agent, idx = agent[order], idx[order]
+    key = (idx[:, 0], idx[:, 1], idx[:, 2])
+    semantics[key] = classes[agent]
+    instances[key] = instance_ids[agent]
+    if flow is not None:
+        flow[key] = velocities[agent]
