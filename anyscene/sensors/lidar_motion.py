@@ -165,13 +165,26 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     mat = np.empty(sel.size, np.uint8)
     ln = np.empty((sel.size, 3), np.float32)
     ends = np.cumsum(counts)
+    # Agents sharing a shape (same class, size, variant and gait phase) share one cast of all their pairs.
+    groups: dict[int, tuple[object, list]] = {}
     for m, a, b in zip(alive, ends - counts, ends):
         i = present[m]
-        layer = _local_layer(shape_at(world.track_by_instance[int(st0.instance[i])], st0, int(i)))
-        t_hit, tri, _ = layer.cast(local[a:b])
-        th[a:b] = t_hit
-        mat[a:b] = layer.material[tri]
-        ln[a:b] = layer.normal[tri]
+        shape = shape_at(world.track_by_instance[int(st0.instance[i])], st0, int(i))
+        groups.setdefault(id(shape), (shape, []))[1].append((a, b))
+    for shape, segs in groups.values():
+        layer = _local_layer(shape)
+        if len(segs) == 1:
+            (a, b), = segs
+            t_hit, tri, _ = layer.cast(local[a:b])
+            th[a:b] = t_hit
+            mat[a:b] = layer.material[tri]
+            ln[a:b] = layer.normal[tri]
+            continue
+        rows = np.concatenate([np.arange(a, b) for a, b in segs])
+        t_hit, tri, _ = layer.cast(local[rows])
+        th[rows] = t_hit
+        mat[rows] = layer.material[tri]
+        ln[rows] = layer.normal[tri]
     better = np.flatnonzero(th < dist[sel])
     if better.size == 0:
         return rays, hits
