@@ -147,6 +147,17 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     counts = np.array([x.size for x in sels])
     sel = np.concatenate(sels)
     am = np.repeat(alive, counts)  # index into `present` of each pair's agent
+    # A ray whose static hit is nearer than the agent's box can get cannot hit the agent (occluded, or the
+    # ground in front of it): those pairs are not cast.
+    # (Bounded below by the endpoint distance less both displacements over the revolution.)
+    slack = np.linalg.norm(c1 - c0, axis=1) + np.linalg.norm(sensors[1] - sensors[0])
+    reachable = dist[sel] > np.maximum(ctr_dist[am] - reach[am] - slack[am], 0.0)
+    if not reachable.all():
+        sel, am = sel[reachable], am[reachable]
+        alive = np.unique(am)
+        counts = np.bincount(am, minlength=len(present))[alive]
+        if alive.size == 0:
+            return rays, hits
     r = rays[sel]
     f = frac[sel]
     ty = (y0[am] + f * (y1[am] - y0[am])).astype(np.float32)
