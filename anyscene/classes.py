@@ -139,3 +139,37 @@ STATIC_CATEGORY: dict[str, str] = {
 def occ3d_to_lidarseg_static() -> dict[int, int]:
     """Map each static Occ3D id to its lidarseg general index (agents carry their own category)."""
     return {OCC3D_ID[k]: LIDARSEG_INDEX[v] for k, v in STATIC_CATEGORY.items()}
+
+# Shape variants of each agent class and static prop (the procedural shape library, anyscene.shapes, builds
+# them; the layout's optional `shape` field picks one). The first variant of a class is its canonical one.
+# Cycles: with_rider / without_rider; left unset, a cycle carries a rider unless it is a parked prop.
+SHAPE_VARIANTS: dict[str, tuple[str, ...]] = {
+    "car": ("sedan", "hatchback", "suv", "van", "pickup"),
+    "emergency_vehicle": ("police_sedan", "police_suv"),
+    "ambulance": ("ambulance_van", "ambulance_box"),
+    "truck": ("box_truck", "tanker", "flatbed"),
+    "bus": ("city_bus", "coach"),
+    "bendy_bus": ("articulated",),
+    "trailer": ("box_trailer", "tank_trailer", "flatbed_trailer"),
+    "construction_vehicle": ("excavator", "loader", "dump_truck"),
+    "motorcycle": ("with_rider", "without_rider"),
+    "bicycle": ("with_rider", "without_rider"),
+    "pedestrian": ("casual", "backpack", "coat"),
+    "child": ("child",),
+    "construction_worker": ("hivis",),
+    "police_officer": ("uniform",),
+    "stroller": ("stroller",),
+    "wheelchair": ("wheelchair",),
+    "personal_mobility": ("kick_scooter",),
+    "traffic_cone": ("cone",),
+    "barrier": ("jersey", "fence"),
+    "pushable_pullable": ("wheelie_bin", "cart"),
+    "debris": ("rubble", "crate"),
+    "bicycle_rack": ("hoops",),
+    "animal": ("dog", "cat"),
+    "pole": ("street_light", "plain"),
+    "sign": ("rectangular", "round"),
+    "tree": ("round", "conifer"),
+    "bench": ("bench",),
+    "hydrant": ("hydrant",),
+}

@@ -1,6 +1,11 @@
 """Sensor simulation benchmarks: cameras, LiDAR and the ray engine, medians (and best) over repeats, as JSON.
 
     .venv/bin/python tools/bench_sensors.py --out bench_sensors.json [--layout layouts/crowded_crossing.yaml]
+    .venv/bin/python tools/bench_sensors.py --out before_after.json --baseline /tmp/anyscene-base
+
+With --baseline (a checkout of another commit, e.g. `git worktree add /tmp/anyscene-base main`), the LiDAR,
+camera maps-only (1600×900) and ray-engine figures of that checkout and of this one are measured in the same
+run, alternating (before, after, before, after), each in its own process.
 
 Goals: all camera maps + RGB of the default rig at 1600×900 within 1.5× the time of the ray engine alone on
 the same rays; ≥ 50 LiDAR sweeps/s on 2 cores; six 800×450 cameras at interactive frame rates.
@@ -11,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -242,12 +248,53 @@ def bench_engine(world, rig: str = "nuscenes", resolution=(400, 225), repeats: i
     }
 
 
+def _measure_checkout(root: Path, layout: str | None, repeats: int) -> dict:
+    """LiDAR, camera maps-only and engine figures of the checkout at `root`, in a process importing it."""
+    code = (f"import sys, json; sys.path.insert(0, {str(root / 'tools')!r}); import bench_sensors as b; "
+            f"w, _ = b.load_bench_world({str(layout) if layout else None!r}); "
+            f"print(json.dumps({{'lidar': b.bench_lidar(w, sweeps=40), "
+            f"'cameras': b.bench_cameras(w, repeats={repeats}, rgb=False), "
+            f"'engine': b.bench_engine(w, repeats={repeats})}}))")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+KEY_FIGURES = {  # name: (section, key)
+    "lidar_sweeps_per_s": ("lidar", "sweeps_per_s"), "lidar_sweeps_per_s_best": ("lidar", "sweeps_per_s_best"),
+    "lidar_cpu_s_per_sweep": ("lidar", "cpu_s_per_sweep"), "lidar_points_per_sweep": ("lidar", "points_per_sweep"),
+    "camera_maps_s_1600x900": ("cameras", "maps_s"), "camera_engine_s_1600x900": ("cameras", "engine_s"),
+    "camera_maps_fps_800x450": ("cameras", "maps_fps"), "engine_rays_per_s": ("engine", "open3d_rays_per_s"),
+}
+
+
+def before_after(baseline: Path, layout: str | None, repeats: int, rounds: int = 2) -> dict:
+    """Alternating measurements of `baseline` and this checkout; medians over the rounds of each key figure."""
+    runs: dict[str, list[dict]] = {"before": [], "after": []}
+    for _ in range(rounds):
+        runs["before"].append(_measure_checkout(baseline, layout, repeats))
+        runs["after"].append(_measure_checkout(ROOT, layout, repeats))
+    out = {"baseline": str(baseline), "rounds": rounds}
+    for side, rs in runs.items():
+        out[side] = {name: _median([r[sec][key] for r in rs]) for name, (sec, key) in KEY_FIGURES.items()}
+    out["after_over_before"] = {k: out["after"][k] / out["before"][k] for k in KEY_FIGURES if out["before"][k]}
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="JSON file to write")
     p.add_argument("--layout", default=None, help="layout YAML (default: layouts/crowded_crossing.yaml)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement (median reported)")
+    p.add_argument("--baseline", default=None, help="another checkout to measure before/after against")
     args = p.parse_args(argv)
+    if args.baseline:
+        result = {"load_average_at_start": list(os.getloadavg()),
+                  **before_after(Path(args.baseline), args.layout, args.repeats)}
+        result["load_average_at_end"] = list(os.getloadavg())
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return 0
     from anyscene.sensors.raycast import num_threads
 
     world, source = load_bench_world(args.layout)

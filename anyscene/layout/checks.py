@@ -13,7 +13,7 @@ import numpy as np
 
 from ..classes import AGENT_CLASSES
 from ..errors import Issue, Location
-from ..classes import STATIC_PROPS
+from ..classes import SHAPE_VARIANTS, STATIC_PROPS
 from .geometry import polyline_arclength, road_centerline
 from .schema import Ego, Layout, Road, Trajectory
 from .yamlio import SourceMap
@@ -123,6 +123,7 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
             f.error(f"{path}.class", f"unknown prop class '{p.cls}'{suggest(p.cls, known_props)}")
             ok = False
         ok &= _check_size(p.size, f"{path}.size", f)
+        ok &= p.cls not in known_props or _check_shape(p.cls, p.shape, f"{path}.shape", f)
         if ok:
             use.props.add(i)
     for i, a in enumerate(layout.agents):
@@ -132,6 +133,7 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
             f.error(f"{path}.class", f"unknown agent class '{a.cls}'{suggest(a.cls, AGENT_CLASSES)}")
             ok = False
         ok &= _check_size(a.size, f"{path}.size", f)
+        ok &= a.cls not in AGENT_CLASSES or _check_shape(a.cls, a.shape, f"{path}.shape", f)
         ok &= check_trajectory(a.trajectory, f"{path}.trajectory", layout, f)
         if a.appear is not None and a.disappear is not None and a.appear > a.disappear:
             f.error(f"{path}.disappear", f"disappear {a.disappear:g} s is before appear {a.appear:g} s; "
@@ -223,6 +225,15 @@ def check_polygon(points, path: str, f: Findings) -> bool:
                       "without crossing edges")
         return False
     return True
+
+
+def _check_shape(cls: str, shape, path: str, f: Findings) -> bool:
+    """An authored shape variant must be one of the class's (classes.SHAPE_VARIANTS)."""
+    variants = SHAPE_VARIANTS.get(cls, ())
+    if shape is None or shape in variants:
+        return True
+    f.error(path, f"unknown {cls} shape '{shape}'{suggest(str(shape), variants)}")
+    return False
 
 
 def _check_size(size, path: str, f: Findings) -> bool:

@@ -102,6 +102,8 @@ class Prop:
     yaw: float = spec("heading of the length axis", unit="rad", default=0.0, lo=-7.0, hi=7.0, example="1.57")
     size: Optional[Size3] = spec("length, width, height; the class default when omitted", unit="m",
                                  example="[0.4, 0.4, 0.7]")
+    shape: Optional[str] = spec("shape variant of the class (docs/shapes.md lists them); default: picked "
+                                "per instance", example="round")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -181,6 +183,8 @@ class Agent:
     cls: str = spec("agent class (see the class table)", required=True, example="pedestrian")
     size: Optional[Size3] = spec("length, width, height; the class default when omitted", unit="m",
                                  example="[4.5, 1.9, 1.6]")
+    shape: Optional[str] = spec("shape variant of the class (docs/shapes.md lists them); default: picked "
+                                "per instance (cycles: with_rider)", example="suv")
     appear: Optional[float] = spec("first time present; default: start of its trajectory", unit="s", lo=0.0,
                                    example="3.0")
     disappear: Optional[float] = spec("last time present; default: end of its trajectory", unit="s", lo=0.0,

@@ -401,6 +401,9 @@ def _shade_hits(image, frame, idx, start, stop, classes, runs, cam2world, camera
         surf = Surface(c, p[:, sl], nrm[:, sl], foot[sl], dist[sl], inst[sl], albedo[:, sl], spec[sl], shin[sl],
                        f0[sl], emit[:, sl])
         SHADERS[mat.texture](surf, mat, ctx)
+    from .parts import shade_parts  # glass, tyres, lights, skin, clothes of library shapes
+
+    shade_parts(getattr(frame, "material", None), sub, inst, albedo, spec, shin, f0, emit, ctx)
     sunlit = None if shadow is None else np.float32(1.0) - shadow.reshape(-1).take(sub).astype(np.float32)
     rad = shade(albedo, nrm, p, eye, spec, shin, f0, env, sunlit)
     if env.night > 0:

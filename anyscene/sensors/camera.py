@@ -17,9 +17,11 @@ from .types import Camera, CameraFrame, SensorRig
 
 @dataclass(frozen=True)
 class CalibratedCameraFrame(CameraFrame):
-    """A CameraFrame that also carries the `camera` (intrinsics and extrinsics) it was rendered with."""
+    """A CameraFrame that also carries the `camera` (intrinsics and extrinsics) it was rendered with, and the
+    `material` map (H, W) uint8 of surface material ids (anyscene.shapes.materials; 0 where none)."""
 
     camera: Camera
+    material: np.ndarray | None = None
 
 
 def camera_to_world(camera: Camera, ego) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +74,8 @@ def render_camera(scene, camera: Camera, ego, t: float) -> CalibratedCameraFrame
     return CalibratedCameraFrame(
         channel=camera.channel, t=float(t), ego=ego, semantic=hits.occ3d.reshape(h, w),
         depth=depth.reshape(h, w), instance=hits.instance.reshape(h, w), normal=hits.normal.reshape(h, w, 3),
-        points=hits.points.reshape(h, w, 3), camera=camera)
+        points=hits.points.reshape(h, w, 3), camera=camera,
+        material=None if hits.material is None else hits.material.reshape(h, w))
 
 
 def render_cameras(scene, rig: SensorRig, world, t_per_camera) -> dict[str, CalibratedCameraFrame]:

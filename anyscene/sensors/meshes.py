@@ -25,7 +25,8 @@ class TriangleMesh:
     vertices (V, 3) float32 m; triangles (T, 3) uint32 vertex indices; occ3d (T,) uint8 Occ3D class of each
     triangle (GROUND_LOOKUP: from the ground raster at the hit); instance (T,) uint16 (0 for stuff); normal
     (T, 3) float32 outward unit face normals; vertex_normal (T, 3, 3) float32 per-corner normals for smooth
-    shading of curved shapes, or None where every face is flat.
+    shading of curved shapes, or None where every face is flat; material (T,) uint8 surface material ids
+    (anyscene.shapes.materials; None: all "default", the class's own material).
     """
 
     vertices: np.ndarray
@@ -34,6 +35,7 @@ class TriangleMesh:
     instance: np.ndarray
     normal: np.ndarray
     vertex_normal: np.ndarray | None = None
+    material: np.ndarray | None = None
 
     @property
     def num_triangles(self) -> int:
@@ -56,11 +58,15 @@ def concat_meshes(meshes: list[TriangleMesh]) -> TriangleMesh:
     if smooth:
         vn = np.concatenate([m.vertex_normal if m.vertex_normal is not None
                              else np.repeat(m.normal[:, None, :], 3, axis=1) for m in meshes])
+    mat = None
+    if any(m.material is not None for m in meshes):
+        mat = np.concatenate([m.material if m.material is not None else np.zeros(m.num_triangles, np.uint8)
+                              for m in meshes])
     return TriangleMesh(
         np.concatenate([m.vertices for m in meshes]),
         np.concatenate([m.triangles + np.uint32(o) for m, o in zip(meshes, offs)]),
         np.concatenate([m.occ3d for m in meshes]), np.concatenate([m.instance for m in meshes]),
-        np.concatenate([m.normal for m in meshes]), vn)
+        np.concatenate([m.normal for m in meshes]), vn, mat)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -281,6 +287,35 @@ def agent_mesh(center: np.ndarray, size: np.ndarray, yaw: np.ndarray, shapes, oc
             np.repeat(occ3d[idx].astype(np.uint8), t), np.repeat(instance[idx].astype(np.uint16), t),
             rot(np.stack([f for f, _ in local_n])).reshape(-1, 3),
             None if vn is None else rot(np.stack([v for _, v in local_n])).reshape(-1, 3, 3)))
+    return concat_meshes(parts)
+
+
+def posed_shapes(shapes, center: np.ndarray, yaw: np.ndarray, occ3d: np.ndarray,
+                 instance: np.ndarray) -> TriangleMesh:
+    """Meshes of N agents from the shape library in the world frame: `shapes` N box-local ShapeMeshes
+    (anyscene.shapes.shape_mesh), `center` (N, 3) m box centres, `yaw` (N,) rad, labels (N,). Flat faces, with
+    each triangle's material.
+
+    Each agent's triangles are computed from its own values only, so a mesh of one agent has bit-identical
+    vertices to the same agent inside a mesh of many (visibility relies on it).
+    """
+    parts = []
+    for k, sm in enumerate(shapes):
+        c, sn = math.cos(float(yaw[k])), math.sin(float(yaw[k]))
+        v = sm.vertices
+        ctr = center[k]
+        verts = np.empty(v.shape, np.float32)
+        verts[:, 0] = c * v[:, 0] - sn * v[:, 1] + ctr[0]
+        verts[:, 1] = sn * v[:, 0] + c * v[:, 1] + ctr[1]
+        verts[:, 2] = v[:, 2] + ctr[2]
+        fn = sm.normals
+        normal = np.empty(fn.shape, np.float32)
+        normal[:, 0] = c * fn[:, 0] - sn * fn[:, 1]
+        normal[:, 1] = sn * fn[:, 0] + c * fn[:, 1]
+        normal[:, 2] = fn[:, 2]
+        t = sm.num_triangles
+        parts.append(TriangleMesh(verts, sm.triangles.astype(np.uint32), np.full(t, occ3d[k], np.uint8),
+                                  np.full(t, instance[k], np.uint16), normal, None, np.asarray(sm.material, np.uint8)))
     return concat_meshes(parts)
 
 

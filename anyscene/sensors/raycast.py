@@ -18,8 +18,10 @@ from functools import lru_cache
 import numpy as np
 
 from ..classes import AGENT_CLASSES, FREE, LIDARSEG_INDEX, OCC3D_NAMES, occ3d_to_lidarseg_static
-from .meshes import GROUND_LOOKUP, TriangleMesh, agent_mesh, concat_meshes, ground_mesh, structure_mesh, voxel_mesh
+from .meshes import (GROUND_LOOKUP, TriangleMesh, concat_meshes, ground_mesh, posed_shapes, structure_mesh,
+                     voxel_mesh)
 
+SMALL_CAST = 4096  # rays below which a cast runs on one thread
 GROUND_MARGIN = 1000.0  # m the ground plane reaches beyond the static raster, so views end at the horizon
 
 
@@ -36,13 +38,15 @@ class RayHits:
     """First hits of N rays. `distance` (N,) float32 along the ray in units of its direction's length (inf where
     nothing is hit); `occ3d` (N,) uint8 Occ3D ids (FREE where nothing is hit); `instance` (N,) uint16 world
     instance ids (0 for stuff); `normal` (N, 3) float32 world-frame unit surface normals (0 where no hit);
-    `points` (N, 3) float32 world-frame hit points (nan where no hit)."""
+    `points` (N, 3) float32 world-frame hit points (nan where no hit); `material` (N,) uint8 surface material
+    ids (anyscene.shapes.materials; 0 "default" for static structure and misses)."""
 
     distance: np.ndarray
     occ3d: np.ndarray
     instance: np.ndarray
     normal: np.ndarray
     points: np.ndarray
+    material: np.ndarray | None = None
 
     @property
     def hit(self) -> np.ndarray:
@@ -62,6 +66,7 @@ class _Layer:
         self.occ3d = np.append(mesh.occ3d, np.uint8(FREE))
         self.instance = np.append(mesh.instance, np.uint16(0))
         self.normal = np.vstack([mesh.normal, np.zeros((1, 3), np.float32)])
+        self.material = np.append(mesh.material if mesh.material is not None else np.zeros(n, np.uint8), np.uint8(0))
         self.smooth = mesh.vertex_normal is not None
         # Triangles whose corner normals differ (curved surfaces): only their hits need interpolation.
         self.curved = np.zeros(n + 1, dtype=bool)
@@ -79,7 +84,9 @@ class _Layer:
         if self.empty:
             n = rays.shape[0]
             return np.full(n, np.inf, np.float32), np.zeros(n, np.uint32), None
-        out = self.scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=num_threads())
+        # Small casts run on one thread: spreading a few thousand rays costs more than it saves.
+        threads = 1 if rays.shape[0] < SMALL_CAST else num_threads()
+        out = self.scene.cast_rays(o3d.core.Tensor.from_numpy(rays), nthreads=threads)
         # Misses carry INVALID_ID (2^32 - 1): clamping maps them onto the extra "no hit" row.
         tri = np.minimum(out["primitive_ids"].numpy(), np.uint32(self.mesh.num_triangles))
         uv = out["primitive_uvs"].numpy() if self.smooth else None
@@ -132,6 +139,7 @@ class SceneSnapshot:
         t, tri, uv = first.cast(rays)
         occ3d = first.occ3d[tri]
         instance = first.instance[tri]
+        material = first.material[tri]
         normal = np.take(first.normal, tri, axis=0)
         if first.smooth:
             self._smooth(first, tri, uv, normal)
@@ -143,6 +151,7 @@ class SceneSnapshot:
                 t[a] = ta[a]
                 occ3d[a] = layer.occ3d[ai]
                 instance[a] = layer.instance[ai]
+                material[a] = layer.material[ai]
                 normal[a] = layer.normal[ai]
                 if layer.smooth:
                     sub = normal[a]
@@ -157,7 +166,7 @@ class SceneSnapshot:
             g = np.flatnonzero(occ3d == GROUND_LOOKUP)
             if g.size:
                 occ3d[g] = ground_class(self.ground, points[g, 0], points[g, 1])
-        return RayHits(t, occ3d, instance, normal, points)
+        return RayHits(t, occ3d, instance, normal, points, material)
 
     @staticmethod
     def _smooth(layer: _Layer, tri: np.ndarray, uv: np.ndarray, normal: np.ndarray) -> None:
@@ -199,11 +208,13 @@ def identity_pose(t: float = 0.0):
 
 
 def world_agent_mesh(world, states, select: np.ndarray | None = None) -> TriangleMesh:
-    """Mesh of the present agents of `states` (= world.states(t)), or of the agent indices `select`."""
+    """Mesh of the present agents of `states` (= world.states(t)), or of the agent indices `select`: each
+    agent's shape from the shape library (anyscene.world.agents.shape_at), posed in its box."""
+    from ..world.agents import shape_at
+
     idx = np.flatnonzero(states.present) if select is None else np.asarray(select, dtype=np.int64)
-    shapes = [world.track_by_instance[int(i)].klass.shape for i in states.instance[idx]]
-    return agent_mesh(states.center[idx], states.size[idx], states.yaw[idx], shapes, states.occ3d[idx],
-                      states.instance[idx])
+    shapes = [shape_at(world.track_by_instance[int(states.instance[i])], states, int(i)) for i in idx]
+    return posed_shapes(shapes, states.center[idx], states.yaw[idx], states.occ3d[idx], states.instance[idx])
 
 
 class StaticGeometry:

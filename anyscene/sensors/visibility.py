@@ -44,7 +44,8 @@ def camera_mask(frame, cameras, stride: int | None = None) -> np.ndarray:
 def lidar_mask(frame, world, lidar, t: float, scene, sweeps: int = 1) -> np.ndarray:
     """mask_lidar (nx, ny, nz) uint8 0/1: voxels the LiDAR rays of `sweeps` revolutions ending at t pass
     through, from the sensor to the voxel holding the return (or to max_range without one), traversed in the
-    frame's grid (its ego frame); returns come from the exact scene.
+    frame's grid (its ego frame); returns come from the exact scene, each ray cast from where the spinning sensor
+    was at its firing time against the agents posed at that time (as `sweep_lidar` casts them).
 
     A voxel is occupied when its centre lies inside a shape, so a return on a surface can lie in the free voxel
     just in front of the surface's first occupied voxel: from its return a ray therefore goes on, for at most
@@ -55,13 +56,21 @@ def lidar_mask(frame, world, lidar, t: float, scene, sweeps: int = 1) -> np.ndar
     seen = np.zeros(grid.shape, dtype=bool)
     for k in range(sweeps):
         ts = t - k / lidar.rate
-        rays = lidar_rays(lidar, world.ego_pose(ts))
-        r = scene.snapshot(ts).cast(rays).distance
+        if hasattr(scene, "static"):  # a WorldScene: the rays of the spinning sensor at their firing times
+            from .lidar import firing_times, lidar_directions
+            from .lidar_motion import cast_moving
+
+            d_lidar, _ = lidar_directions(lidar, spin=True)
+            rays, hits = cast_moving(scene, lidar, world, ts, d_lidar, firing_times(lidar))
+            r = hits.distance
+        else:
+            rays = lidar_rays(lidar, world.ego_pose(ts))
+            r = scene.snapshot(ts).cast(rays).distance
         hit = np.isfinite(r) & (r <= lidar.max_range)
-        origin = frame.ego.to_ego(rays[:1, :3].astype(np.float64))
+        origin = frame.ego.to_ego(rays[:, :3].astype(np.float64))
         dirs = rays[:, 3:].astype(np.float64) @ frame.ego.rotation
-        seen |= traverse(grid, np.broadcast_to(origin, dirs.shape), dirs, np.where(hit, r, lidar.max_range))
-        returns = origin + dirs[hit] * r[hit, None].astype(np.float64)
+        seen |= traverse(grid, origin, dirs, np.where(hit, r, lidar.max_range))
+        returns = origin[hit] + dirs[hit] * r[hit, None].astype(np.float64)
         seen |= traverse(grid, returns, dirs[hit], np.sqrt(3.0) * grid.voxel, occupied)
     return seen.astype(np.uint8)
 
@@ -119,11 +128,16 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
 
 def pixels_in_convex_polygon(poly: np.ndarray, width: int, height: int) -> int:
     """Number of pixel centres (u + 0.5, v + 0.5) of a width×height image inside a convex polygon (K, 2)."""
+    return int(sum(u1 - u0 + 1 for _, u0, u1 in _polygon_rows(poly, width, height)))
+
+
+def _polygon_rows(poly: np.ndarray, width: int, height: int) -> list[tuple[int, int, int]]:
+    """(v, u0, u1) pixel rows (inclusive column ranges) whose centres lie inside a convex polygon (K, 2)."""
     if len(poly) < 3:
-        return 0
+        return []
     v = np.arange(max(int(np.floor(poly[:, 1].min() - 0.5)), 0), min(int(np.ceil(poly[:, 1].max())), height))
     if v.size == 0:
-        return 0
+        return []
     y = v[:, None] + 0.5
     a, b = poly, np.roll(poly, -1, axis=0)
     lo, hi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
@@ -134,17 +148,19 @@ def pixels_in_convex_polygon(poly: np.ndarray, width: int, height: int) -> int:
     xr = np.where(crosses, x, -np.inf).max(axis=1)
     u0 = np.maximum(np.ceil(xl - 0.5), 0)
     u1 = np.minimum(np.floor(xr - 0.5), width - 1)
-    return int(np.clip(u1 - u0 + 1, 0, None).sum())
+    ok = u1 >= u0
+    return [(int(r), int(c0), int(c1)) for r, c0, c1 in zip(v[ok], u0[ok], u1[ok])]
 
 
 NEAR = 1e-3  # m: the agent's silhouette is that of its part in front of the plane z = NEAR of the camera
 
 
 def _unoccluded_pixels(mesh, camera: Camera, ego) -> int:
-    """Pixels whose rays would hit an agent's `mesh` if it were alone. The mesh is convex, so these are the pixel
-    centres inside the convex hull of its projected vertices, the mesh first clipped by the plane z = NEAR in
-    front of the camera (for a body reaching behind the camera)."""
+    """Pixels whose rays would hit an agent's `mesh` if it were alone: the pixel centres inside the convex hull
+    of its projected vertices (the mesh first clipped by the plane z = NEAR in front of the camera, for a body
+    reaching behind the camera) whose rays hit the mesh (library shapes are not convex: wheels, limbs)."""
     from .camera import camera_to_world
+    from .raycast import _Layer
 
     rot, origin = camera_to_world(camera, ego)
     pc = (mesh.vertices.astype(np.float64) - origin) @ rot  # camera frame
@@ -163,7 +179,14 @@ def _unoccluded_pixels(mesh, camera: Camera, ego) -> int:
     lo, hi = uv.min(axis=0), uv.max(axis=0)
     if hi[0] < 0 or hi[1] < 0 or lo[0] > camera.width or lo[1] > camera.height:
         return 0
-    return pixels_in_convex_polygon(_convex_hull(uv), camera.width, camera.height)
+    rows = _polygon_rows(_convex_hull(uv), camera.width, camera.height)
+    if not rows:
+        return 0
+    counts = np.array([c1 - c0 + 1 for _, c0, c1 in rows])
+    v = np.repeat([r for r, _, _ in rows], counts)
+    u = np.concatenate([np.arange(c0, c1 + 1) for _, c0, c1 in rows])
+    t_hit, _, _ = _Layer(mesh).cast(pixel_rays(camera, ego, u, v))
+    return int(np.isfinite(t_hit).sum())
 
 
 def lidar_points_in_boxes(points: np.ndarray, states, agents: np.ndarray, margin: float = 1e-3) -> np.ndarray:

@@ -12,10 +12,10 @@ from ..classes import FREE
 from ..layout.geometry import RoadGeometry, build_road_geometry
 from ..layout.motion import build_motion
 from ..layout.schema import Ego, Layout, Trajectory, Waypoint
-from .agents import AgentStates, AgentTrack, compile_agents, states_at
+from .agents import AgentStates, AgentTrack, compile_agents, shape_at, states_at
 from .grid import GridSpec
 from .static import StaticMap, compile_static
-from .voxelize import SHAPES, fill_agents
+from .voxelize import SHAPES, fill_agent_shapes
 
 MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
 DEFAULT_EGO = Ego(trajectory=Trajectory(waypoints=(Waypoint(t=0.0, xy=(0.0, 0.0), yaw=0.0),)))
@@ -169,8 +169,9 @@ class World:
             near = np.all((centers[:, :2] + reach[:, None] >= lo) & (centers[:, :2] - reach[:, None] <= hi), axis=1)
             sel = np.flatnonzero(near)
             a = idx[sel]
-            fill_agents(grid, sem, inst, flow, centers[sel], yaws[sel], st.size[a], self._shape_codes[a],
-                        st.occ3d[a], st.instance[a].astype(np.uint16), vels[sel])
+            meshes = [shape_at(self.track_by_instance[int(st.instance[i])], st, int(i)) for i in a]
+            fill_agent_shapes(grid, sem, inst, flow, centers[sel], yaws[sel], st.size[a], meshes,
+                              st.occ3d[a], st.instance[a].astype(np.uint16), vels[sel])
         if flow is None:
             flow = np.zeros((0,), dtype=np.float32)
         return OccupancyFrame(float(t), ego, grid, sem, inst, flow)

@@ -27,7 +27,7 @@ agents:
   - {id: car_1, class: car, trajectory: {lane: {road: main, lane: 2, s: 150, speed: 5}}}
   - {id: truck_1, class: truck, trajectory: {lane: {road: main, lane: 3, s: 165, speed: 4}}}
   - {id: bus_1, class: bus, trajectory: {lane: {road: main, lane: -1, s: 130, speed: 6}}}
-  - {id: trailer_1, class: trailer, trajectory: {lane: {road: main, lane: -2, s: 120, speed: 3}}}
+  - {id: trailer_1, class: trailer, trajectory: {lane: {road: main, lane: -2, s: 140, speed: 3}}}
   - {id: digger_1, class: construction_vehicle, trajectory: {lane: {road: main, lane: -3, s: 150, speed: 2}}}
   - {id: moto_1, class: motorcycle, trajectory: {lane: {road: main, lane: 3, s: 125, speed: 6}}}
   - {id: bike_1, class: bicycle, trajectory: {lane: {road: main, lane: -3, s: 170, speed: 3}}}

@@ -16,8 +16,13 @@ from sensor_scenes import (WALL_LAYOUT, WALL_X, cars_facing_cameras_layout, scen
 
 @pytest.mark.parametrize("rig_name", ["nuscenes", "three_cam", "eight_cam"])
 def test_projected_boxes_match_instance_pixels_at_native_resolution(rig_name):
-    """Box corners and centres projected with the rig's calibration land where the instance map shows the agent,
-    within one pixel; only the pixels around each box are cast."""
+    """Box corners, mesh vertices and centres projected with the rig's calibration land where the instance map
+    shows the agent: every instance pixel lies inside the projected box, the silhouette spans the projected
+    mesh within 1.5 pixels (thin parts: tyre bottoms, mirrors), and the projected centre is on the agent; only the pixels around each box are cast."""
+    from anyscene.sensors.raycast import world_agent_mesh
+    from anyscene.sensors.visibility import _convex_hull
+    from matplotlib.path import Path as PolyPath
+
     rig = load_rig(rig_name)
     text = cars_facing_cameras_layout(rig)
     world, scene = world_of(text), scene_of(text)
@@ -35,14 +40,13 @@ def test_projected_boxes_match_instance_pixels_at_native_resolution(rig_name):
         hits = cast_pixels(scene, cam, ego, 0.0, us, vs)
         mine = (hits.instance == inst).reshape(us.shape)
         assert mine.any(), cam.channel
-        # Silhouette extent (pixel centres) against the extent of the projected corners.
         pu, pv = us[mine] + 0.5, vs[mine] + 0.5
-        assert abs(pu.min() - uv[:, 0].min()) <= 1.0 and abs(pu.max() - uv[:, 0].max()) <= 1.0, cam.channel
-        assert abs(pv.min() - uv[:, 1].min()) <= 1.0 and abs(pv.max() - uv[:, 1].max()) <= 1.0, cam.channel
-        # Every projected corner has the agent within one pixel; the projected centre is on the agent.
-        for cu, cv in uv:
-            near = (np.abs(us + 0.5 - cu) <= 1.0) & (np.abs(vs + 0.5 - cv) <= 1.0)
-            assert mine[near].any(), (cam.channel, cu, cv)
+        box = PolyPath(_convex_hull(uv))
+        assert box.contains_points(np.c_[pu, pv], radius=1e-6).mean() >= 0.999, cam.channel
+        # Silhouette extent (pixel centres) against the extent of the projected mesh.
+        mv, _ = project(cam, ego, world_agent_mesh(world, st, [a]).vertices.astype(np.float64))
+        assert abs(pu.min() - mv[:, 0].min()) <= 1.5 and abs(pu.max() - mv[:, 0].max()) <= 1.5, cam.channel
+        assert abs(pv.min() - mv[:, 1].min()) <= 1.5 and abs(pv.max() - mv[:, 1].max()) <= 1.5, cam.channel
         (cu, cv), = project(cam, ego, st.center[a][None])[0]
         assert hits.instance.reshape(us.shape)[int(cv) - vs[0, 0], int(cu) - us[0, 0]] == inst
 

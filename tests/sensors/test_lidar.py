@@ -5,13 +5,13 @@ import numpy as np
 
 from anyscene.classes import AGENT_CLASSES, LIDARSEG_INDEX, OCC3D_ID, occ3d_to_lidarseg_static
 from anyscene.sensors import load_rig, sweep_lidar, sweep_to_world
-from anyscene.sensors.lidar import ego_box_contains
+from anyscene.sensors.lidar import EXACT, LidarRealism, ego_box_contains
 from anyscene.sensors.visibility import points_in_box
 from sensor_scenes import small_scene, small_world
 
 
-def _sweep(t=0.0):
-    return sweep_lidar(small_scene(), load_rig("nuscenes").lidar, small_world(), t)
+def _sweep(t=0.0, realism=None):
+    return sweep_lidar(small_scene(), load_rig("nuscenes").lidar, small_world(), t, realism=realism)
 
 
 def test_sweep_pattern_and_ranges():
@@ -39,12 +39,14 @@ def test_sweep_pattern_and_ranges():
 
 
 def test_points_are_in_the_lidar_frame_of_the_ego_pose():
-    """Ground returns lie on z = 0 in the world; ring elevations match the ray pattern."""
-    s = _sweep(1.0)
-    world_pts = sweep_to_world(s)
-    flat = np.isin(s.occ3d, [OCC3D_ID[c] for c in ("driveable_surface", "other_flat", "sidewalk", "terrain")])
-    assert flat.sum() > 0.8 * s.points.shape[0]
-    np.testing.assert_allclose(world_pts[flat, 2], 0.0, atol=2e-4)
+    """Ground returns lie on z = 0 in the world, also cast while the ego moves (ego-motion compensated, no range
+    noise); for an instantaneous revolution (EXACT) ring elevations match the ray pattern."""
+    for realism in (LidarRealism(range_noise_m=0.0), EXACT):
+        s = _sweep(1.0, realism)
+        world_pts = sweep_to_world(s)
+        flat = np.isin(s.occ3d, [OCC3D_ID[c] for c in ("driveable_surface", "other_flat", "sidewalk", "terrain")])
+        assert flat.sum() > 0.8 * s.points.shape[0]
+        np.testing.assert_allclose(world_pts[flat, 2], 0.0, atol=2e-4)
     el = np.arcsin(s.points[:, 2] / np.linalg.norm(s.points[:, :3], axis=1))
     np.testing.assert_allclose(el, s.lidar.elevations[s.points[:, 4].astype(int)], atol=1e-4)
 
@@ -57,18 +59,24 @@ def test_no_points_in_the_ego_box():
 
 
 def test_agent_points_lie_in_their_boxes_and_carry_their_labels():
+    """Every agent point lies in the agent's box at the point's own firing time (range noise included), and in
+    the box at the sweep time for an instantaneous revolution (EXACT)."""
     world = small_world()
-    for t in (0.0, 2.5):
-        s = _sweep(t)
-        st = world.states(t)
+    for t, realism in ((0.0, None), (2.5, None), (2.5, EXACT)):
+        s = _sweep(t, realism)
         pts = sweep_to_world(s)
         seen = [int(i) for i in np.unique(s.instance[s.instance > 0])]
         assert len(seen) >= 3
+        # Box poses every millisecond of the revolution; each point is checked against the nearest one.
+        ms = np.round(s.time * 1000).astype(int)
         for inst in seen:
-            a = int(np.flatnonzero(st.instance == inst)[0])
-            mine = s.instance == inst
-            assert points_in_box(pts[mine], st.center[a], st.size[a], st.yaw[a], margin=0.01).all()
+            for k in np.unique(ms[s.instance == inst]):
+                st = world.states(t + k / 1000)
+                a = int(np.flatnonzero(st.instance == inst)[0])
+                mine = (s.instance == inst) & (ms == k)
+                assert points_in_box(pts[mine], st.center[a], st.size[a], st.yaw[a], margin=0.01).all()
             track = world.track_by_instance[inst]
+            mine = s.instance == inst
             assert np.all(s.occ3d[mine] == track.occ3d)
             assert np.all(s.lidarseg[mine] == LIDARSEG_INDEX[AGENT_CLASSES[track.klass.name].category])
         static = occ3d_to_lidarseg_static()
