@@ -34,7 +34,7 @@ def load_valid_world(path: Path):
     """Load and validate a layout file (errors stop with the validator's FILE:LINE:COL messages, warnings are
     printed) and compile its World."""
     from ..errors import LayoutError
-    from ..layout.validate import failed, validate_layout
+    from ..validation import failed, validate_layout
     from ..layout.yamlio import load_layout
     from ..world import World
 

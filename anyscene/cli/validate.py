@@ -38,7 +38,7 @@ def layout_files(paths: list[Path]) -> list[Path]:
 def check_file(path: Path, strict: bool):
     """(issues, failed) of one layout file; unreadable and invalid files are issues, not exceptions."""
     from ..errors import Issue, LayoutError, Location
-    from ..layout.validate import failed, validate_layout
+    from ..validation import failed, validate_layout
     from ..layout.yamlio import load_layout
 
     if path.is_dir():

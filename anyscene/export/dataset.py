@@ -72,7 +72,7 @@ def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Call
                  ) -> list:
     """Validate every layout (the errors of all files at once, as one LayoutError) and apply the config's
     duration and seed. Warnings go to `warn` (default: stderr)."""
-    from ..layout.validate import failed, validate_layout
+    from ..validation import failed, validate_layout
     from ..layout.yamlio import load_layout
 
     warn = warn or (lambda msg: print(msg, file=sys.stderr))

@@ -73,6 +73,14 @@ class Usable:
     ego: bool = True
     extent: bool = True
 
+    def covers(self, layout: Layout) -> bool:
+        """Whether every part of `layout` is sound."""
+        m = layout.map
+        return (len(self.roads) == len(m.roads) and len(self.crosswalks) == len(m.crosswalks)
+                and len(self.areas) == len(m.areas) and len(self.buildings) == len(m.buildings)
+                and len(self.props) == len(m.props) and len(self.agents) == len(layout.agents) and self.ego
+                and self.extent)
+
 
 def suggest(value: str, names) -> str:
     """'; did you mean 'x'?' for the closest known name, or the list of names when none is close."""

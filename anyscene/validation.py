@@ -1,0 +1,83 @@
+"""Validating a layout: the layout-side checks (`anyscene.layout.validate`) and the scene checks that need
+compiled geometry (`anyscene.world.checks`), run as one.
+
+`validate_layout` checks a parsed layout; `validate_world` checks the layout of an already compiled World
+(reusing its road geometry and agent tracks, so a generation compiles each layout once); `compile_valid`
+does both steps for a generation: check, compile once, check the rest. Issues come in file order.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from .errors import Issue, LayoutError
+from .layout.schema import Layout
+from .layout.validate import check_layout_language, failed, raise_if_failed
+from .layout.yamlio import SourceMap, load_layout
+
+__all__ = ["validate_layout", "validate_world", "compile_valid", "check_layout", "check_layout_file",
+           "load_valid_layout", "failed"]
+
+
+def validate_layout(layout: Layout, source: SourceMap, file: str) -> list[Issue]:
+    """Every issue of a parsed layout (errors and warnings), located with `source`, in file order."""
+    from .world.checks import check_scene
+
+    lc = check_layout_language(layout, source, file)
+    check_scene(layout, lc)
+    return lc.findings.sorted()
+
+
+def validate_world(world, source: SourceMap, file: str) -> list[Issue]:
+    """Every issue of the layout of a compiled `World`, reusing its roads and agent tracks."""
+    from .world.checks import check_scene
+
+    lc = check_layout_language(world.layout, source, file, roads=world.roads)
+    check_scene(world.layout, lc, world.agents)
+    return lc.findings.sorted()
+
+
+def compile_valid(layout: Layout, source: SourceMap, file: str, strict: bool = False):
+    """(World, issues) of a layout that passes (LayoutError when it fails), compiled once: the layout-side
+    checks run first, then the World is compiled and the scene checks run on it."""
+    from .world import World
+    from .world.checks import check_scene
+
+    lc = check_layout_language(layout, source, file)
+    if not lc.complete:  # some part cannot be compiled: report everything found on the sound parts
+        check_scene(layout, lc)
+        issues = lc.findings.sorted()
+        raise LayoutError(issues)
+    world = World.compile(layout, roads=lc.roads)
+    check_scene(layout, lc, world.agents)
+    issues = lc.findings.sorted()
+    raise_if_failed(issues, strict)
+    return world, issues
+
+
+def check_layout(layout: Layout, strict: bool = False, file: str = "<layout>") -> Layout:
+    """Validate an in-memory layout (no source file: messages name field paths); raise LayoutError on errors,
+    or on warnings too when `strict`. Returns the layout."""
+    raise_if_failed(validate_layout(layout, {}, file), strict)
+    return layout
+
+
+def check_layout_file(path: str | Path, strict: bool = False) -> Layout:
+    """Load and validate a layout file; raise LayoutError (FILE:LINE:COL messages) if it fails."""
+    layout, source = load_layout(path)
+    raise_if_failed(validate_layout(layout, source, str(path)), strict)
+    return layout
+
+
+def load_valid_layout(path: str | Path, changes: dict[str, Any] | None = None, strict: bool = False
+                      ) -> tuple[Layout, list[Issue]]:
+    """Read a layout file, apply `changes` (e.g. a `duration` or `seed` given on the command line) and validate
+    the result, so a longer duration is checked like one written in the file (issues located at the file's
+    lines). Returns the layout and its warnings; LayoutError when it fails."""
+    layout, source = load_layout(path)
+    if changes:
+        layout = dataclasses.replace(layout, **changes)
+    issues = validate_layout(layout, source, str(path))
+    raise_if_failed(issues, strict)
+    return layout, issues
