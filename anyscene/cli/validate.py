@@ -52,14 +52,16 @@ def check_file(path: Path, strict: bool):
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..errors import format_issues
+
     any_failed = False
     for path in layout_files(args.files):
         issues, bad = check_file(path, args.strict)
         any_failed |= bad
         if args.quiet and not bad:
             continue
-        for issue in issues:
-            print(issue)
+        for line in format_issues(issues):
+            print(line)
         if not bad:
             n = len(issues)
             print(f"{path}: ok" + (f" ({n} warning{'s' if n != 1 else ''})" if n else ""))

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..classes import AGENT_CLASSES, AgentClass
-from ..layout.checks import TIME_EPS, Findings
+from ..layout.checks import TIME_EPS, Findings, check_map_size
 from ..layout.geometry import RoadGeometry
 from ..layout.motion import LaneMotion, build_motion
 from ..layout.schema import Layout
 from ..layout.validate import LayoutChecks
 from .agents import AgentTrack, compile_agents
 from .collisions import check_overlaps, check_static_overlaps, check_surface
-from .world import DEFAULT_EGO
+from .world import DEFAULT_EGO, _default_extent
 
 SAMPLE_RATE = 10.0  # Hz: collision, surface and extent checks
 KINEMATIC_RATE = 20.0  # Hz: finite differences of speed and acceleration
@@ -86,7 +86,10 @@ def check_scene(layout: Layout, lc: LayoutChecks, tracks: list[AgentTrack] | Non
     """Add the scene findings of `layout` to `lc.findings`. `tracks` are the compiled agents of a World of this
     layout (used only when every part of the layout is sound; otherwise the sound parts are compiled here)."""
     f, use, roads = lc.findings, lc.use, lc.roads
-    bodies = _bodies(layout, roads, use, tracks if lc.complete else None)
+    bodies, tracks = _bodies(layout, roads, use, tracks if lc.complete else None)
+    if lc.complete and layout.map.extent is None:
+        check_map_size(_default_extent(layout, roads, tracks), "map", f,
+                       "the map (by default all geometry and trajectories plus 80 m)")
     _check_presence(layout, bodies, f)
     for b in bodies:
         if not b.parked:
@@ -99,7 +102,8 @@ def check_scene(layout: Layout, lc: LayoutChecks, tracks: list[AgentTrack] | Non
     check_static_overlaps(layout, use, bodies, times, center, yaw, present, f)
 
 
-def _bodies(layout: Layout, roads: RoadGeometry, use, tracks: list[AgentTrack] | None = None) -> list[Body]:
+def _bodies(layout: Layout, roads: RoadGeometry, use, tracks: list[AgentTrack] | None = None
+            ) -> tuple[list[Body], list[AgentTrack]]:
     """Sound agents, agent-class props and the ego as Bodies (the world's own appear/disappear rules).
     `tracks`: the compiled agents of the whole layout, when every part of it is sound."""
     agent_idx = sorted(use.agents)
@@ -125,7 +129,7 @@ def _bodies(layout: Layout, roads: RoadGeometry, use, tracks: list[AgentTrack] |
             motion=build_motion(traj, roads), appear=0.0, disappear=np.inf, lane=traj.lane,
             waypoint_times=np.array([w.t for w in traj.waypoints]) if traj.waypoints else None,
             rear_offset=length / 2 - ego.rear_overhang, explicit=layout.ego is not None))
-    return bodies
+    return bodies, tracks
 
 
 def _sample_times(duration: float, bodies: list[Body]) -> np.ndarray:

@@ -13,6 +13,8 @@ from ..layout.schema import Map
 OVERLAP_TOLERANCE = 0.05  # m: boxes are shrunk by this on every side, so touching is allowed
 SURFACE_TOLERANCE = 0.5  # m: vehicles may overhang the drivable surface by this much
 ROAD_END_CAP = 10.0  # m: beyond a road's end, where vehicles enter and leave the scene
+MAX_PAIRS_LISTED = 50  # overlapping pairs reported one by one; the rest are counted in one line
+MAX_PAIRS_FOUND = 10_000  # overlapping pairs after which the search stops
 
 
 def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
@@ -117,43 +119,85 @@ def _pair_message(a: Body, b: Body, t: float) -> str:
     return f"{names} overlap at t={t:.2f} s; change a trajectory, a position or the appear/disappear times"
 
 
-def check_overlaps(bodies, times, center, yaw, present, f, chunk: int = 4096) -> None:
-    """No two bodies overlap at any sample time; one issue per pair at the first time."""
+def _first_hits(pair: np.ndarray, m: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For hits given as (pair id, sample index) arrays: each pair hit once, with its earliest sample."""
+    order = np.lexsort((m, pair))
+    pair, m = pair[order], m[order]
+    keep = np.concatenate([[True], pair[1:] != pair[:-1]]) if len(pair) else np.zeros(0, dtype=bool)
+    return pair[keep][:n] if n >= 0 else pair[keep], m[keep][:n] if n >= 0 else m[keep]
+
+
+def _report_more(f: Findings, path: str, shown: int, total: int, complete: bool, what: str) -> None:
+    if total > shown or not complete:
+        count = f"{total - shown:,}" if complete else f"at least {total - shown:,}"
+        f.error(path, f"... and {count} more {what} (only the first {shown} are listed)")
+
+
+def check_overlaps(bodies, times, center, yaw, present, f, chunk_elems: int = 1 << 21) -> None:
+    """No two bodies overlap at any sample time; one issue per pair at the first time, at most
+    MAX_PAIRS_LISTED of them (the search stops after MAX_PAIRS_FOUND overlapping pairs).
+
+    Vectorised over pairs and times; a pair of two parked bodies is tested at one time only."""
     nb = len(bodies)
     if nb < 2:
         return
     half = _half_extents(bodies)
     radius = np.hypot(half[:, 0], half[:, 1])
+    parked = np.array([b.parked for b in bodies])
     # Swept bounding boxes prune pairs that are never near each other (never present: lo = inf, hi = -inf).
     lo = np.where(present[..., None], center, np.inf).min(axis=1) - radius[:, None]
     hi = np.where(present[..., None], center, -np.inf).max(axis=1) + radius[:, None]
-    ia, ib = np.triu_indices(nb, 1)
-    near = np.all((lo[ia] <= hi[ib]) & (lo[ib] <= hi[ia]), axis=1)
-    ia, ib = ia[near], ib[near]
-    first = {}
-    for s in range(0, len(ia), chunk):
-        a, b = ia[s:s + chunk], ib[s:s + chunk]
-        both = present[a] & present[b]
-        dist = np.hypot(*(center[a] - center[b]).transpose(2, 0, 1))
-        p, m = np.nonzero(both & (dist < (radius[a] + radius[b])[:, None]))
-        if not p.size:
+    found_a, found_b, found_m = [], [], []
+    n_found, complete = 0, True
+    m_all = center.shape[1]
+    rows = max(1, chunk_elems // max(m_all, 1))
+    for a0 in range(nb - 1):
+        ib = np.arange(a0 + 1, nb)
+        near = np.all((lo[a0] <= hi[ib]) & (lo[ib] <= hi[a0]), axis=1)
+        ib = ib[near]
+        if not ib.size:
             continue
-        pa, pb = a[p], b[p]
-        hit = boxes_overlap(center[pa, m], yaw[pa, m], half[pa], center[pb, m], yaw[pb, m], half[pb])
-        for i, j, mm in zip(pa[hit], pb[hit], m[hit]):
-            key = (int(i), int(j))
-            if key not in first or mm < first[key]:
-                first[key] = int(mm)
-    for (i, j), m in sorted(first.items()):
+        for still, cols in ((parked[ib] & parked[a0], slice(0, 1)), (~(parked[ib] & parked[a0]), slice(None))):
+            for s0 in range(0, int(still.sum()), rows):
+                b = ib[still][s0:s0 + rows]
+                a = np.full(len(b), a0)
+                pa = present[a][:, cols] & present[b][:, cols]
+                ca, cb = center[a][:, cols], center[b][:, cols]
+                dist = np.hypot(ca[..., 0] - cb[..., 0], ca[..., 1] - cb[..., 1])
+                p, m = np.nonzero(pa & (dist < (radius[a] + radius[b])[:, None]))
+                if not p.size:
+                    continue
+                if cols.stop == 1:
+                    m = m * 0  # the first sample: parked bodies stand still all scene long
+                pa_, pb_ = a[p], b[p]
+                hit = boxes_overlap(center[pa_, m], yaw[pa_, m], half[pa_], center[pb_, m], yaw[pb_, m], half[pb_])
+                if not hit.any():
+                    continue
+                pair, mm = _first_hits(p[hit], m[hit], -1)
+                found_a.append(a[pair]), found_b.append(b[pair]), found_m.append(mm)
+                n_found += len(pair)
+        if n_found >= MAX_PAIRS_FOUND:
+            complete = a0 == nb - 2
+            break
+    if not n_found:
+        return
+    fa, fb, fm = (np.concatenate(x) for x in (found_a, found_b, found_m))
+    listed = 0
+    for i, j, m in zip(fa.tolist(), fb.tolist(), fm.tolist()):
+        if listed == MAX_PAIRS_LISTED:
+            break
         # Named in file order, agents before props before the ego; the issue points at the later of two
         # agents (or props), otherwise at the agent (or prop).
-        a, b = sorted((bodies[i], bodies[j]), key=lambda z: (-z.rank, z.index))
-        target = b if a.noun == b.noun else a
-        f.error(target.where(times[m]), _pair_message(a, b, times[m]))
+        x, y = sorted((bodies[i], bodies[j]), key=lambda z: (-z.rank, z.index))
+        target = y if x.noun == y.noun else x
+        f.error(target.where(times[m]), _pair_message(x, y, times[m]))
+        listed += 1
+    _report_more(f, "agents", listed, len(fa), complete, "overlapping pairs")
 
 
-def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) -> None:
-    """No body overlaps a building or a static prop (pole, sign, bench, hydrant, tree)."""
+def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f, chunk: int = 100_000) -> None:
+    """No body overlaps a building or a static prop (pole, sign, bench, hydrant, tree); one issue per pair at
+    the first time, at most MAX_PAIRS_LISTED of them."""
     import shapely
     from shapely.geometry import Polygon
 
@@ -171,23 +215,48 @@ def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) -
     if not obstacles or not bodies:
         return
     half = _half_extents(bodies)
-    k_idx, m_idx = np.nonzero(present)
+    tree = shapely.STRtree(obstacles)
+    radius = np.hypot(half[:, 0], half[:, 1])
+    # Only bodies whose swept box meets an obstacle's box are tested pose by pose; parked ones at one time.
+    lo = np.where(present[..., None], center, np.inf).min(axis=1) - radius[:, None]
+    hi = np.where(present[..., None], center, -np.inf).max(axis=1) + radius[:, None]
+    ok = np.all(np.isfinite(lo), axis=1)
+    swept = shapely.box(np.where(ok, lo[:, 0], 0), np.where(ok, lo[:, 1], 0), np.where(ok, hi[:, 0], 0),
+                        np.where(ok, hi[:, 1], 0))
+    candidates = np.unique(tree.query(swept[ok], predicate="intersects")[0])
+    candidates = np.flatnonzero(ok)[candidates]
+    keep = present.copy()
+    keep[~np.isin(np.arange(len(bodies)), candidates)] = False
+    for k in np.flatnonzero(keep.any(axis=1)):
+        if bodies[k].parked:
+            first = int(np.argmax(keep[k]))
+            keep[k] = False
+            keep[k, first] = True
+    k_idx, m_idx = np.nonzero(keep)
     if not k_idx.size:
         return
     local = np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], dtype=np.float64)
-    corners = np.einsum("kj,pj->kpj", half[k_idx], local)
-    boxes = shapely.polygons(_to_world_each(corners, center[k_idx, m_idx], yaw[k_idx, m_idx]))
-    tree = shapely.STRtree(obstacles)
-    hit_box, hit_obs = tree.query(boxes, predicate="intersects")
-    first = {}
-    for q, o in zip(hit_box, hit_obs):
-        key = (int(k_idx[q]), int(o))
-        if key not in first or m_idx[q] < first[key]:
-            first[key] = int(m_idx[q])
-    for (k, o), mm in sorted(first.items()):
+    hits_k, hits_o, hits_m = [], [], []
+    for s0 in range(0, len(k_idx), chunk):
+        kk, mm = k_idx[s0:s0 + chunk], m_idx[s0:s0 + chunk]
+        corners = np.einsum("kj,pj->kpj", half[kk], local)
+        boxes = shapely.polygons(_to_world_each(corners, center[kk, mm], yaw[kk, mm]))
+        q, o = tree.query(boxes, predicate="intersects")
+        hits_k.append(kk[q]), hits_o.append(o), hits_m.append(mm[q])
+    hk, ho, hm = (np.concatenate(x) for x in (hits_k, hits_o, hits_m))
+    if not hk.size:
+        return
+    pair, first_m = _first_hits(hk * len(obstacles) + ho, hm, -1)
+    listed = 0
+    for key, mm in zip(pair.tolist(), first_m.tolist()):
+        if listed == MAX_PAIRS_LISTED:
+            break
+        k, o = divmod(key, len(obstacles))
         b = bodies[k]
         f.error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
                                     f"{b.noun} or the {names[o].split()[0]}")
+        listed += 1
+    _report_more(f, "map", listed, len(pair), True, "overlaps with buildings or static props")
 
 
 def _to_world_each(local: np.ndarray, center: np.ndarray, yaw: np.ndarray) -> np.ndarray:
