@@ -249,7 +249,9 @@ class YamlDoc:
         return YamlFileError(self.location(path), f"{path}: {message}" if path else message)
 
 
-def _plain(obj, path: str, lines: dict):
+def plain(obj, path: str = "", lines: dict | None = None):
+    """A parsed tree as plain dicts and lists; `lines` receives the 1-based (line, col) of every dotted path."""
+    lines = {} if lines is None else lines
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
@@ -259,7 +261,7 @@ def _plain(obj, path: str, lines: dict):
                 lines[kp] = (line + 1, col + 1)
             except (AttributeError, KeyError, TypeError):
                 pass
-            out[k] = _plain(v, kp, lines)
+            out[k] = plain(v, kp, lines)
         return out
     if isinstance(obj, list):
         out = []
@@ -270,7 +272,7 @@ def _plain(obj, path: str, lines: dict):
                 lines[ip] = (line + 1, col + 1)
             except (AttributeError, KeyError, TypeError, IndexError):
                 pass
-            out.append(_plain(v, ip, lines))
+            out.append(plain(v, ip, lines))
         return out
     return obj
 
@@ -281,7 +283,7 @@ def load_config(path: str | Path, what: str = "config file", max_bytes: int = MA
     text = read_text(path, max_bytes, what)
     tree = parse(text, str(path))
     lines: dict = {}
-    data = _plain(tree, "", lines) if tree is not None else {}
+    data = plain(tree, "", lines) if tree is not None else {}
     doc = YamlDoc(str(path), data, lines)
     if not isinstance(data, dict):
         raise YamlFileError(Location(str(path), 1, 1), f"a {what} must be a mapping of keys to values")
@@ -294,7 +296,7 @@ def parse_value(text: str, where: str = "<override>"):
     if len(text) > 4096:
         raise YamlFileError(Location(where), "the value is longer than 4096 characters")
     tree = parse(text, where, max_nodes=10_000)
-    return _plain(tree, "", {})
+    return plain(tree, "", {})
 
 
 # ---------------------------------------------------------------------------------------- typed configs

@@ -171,7 +171,7 @@ class _Reader:
 def _num(v) -> str:
     """A number as written in messages: 9.0, 1e6, 1e308."""
     text = str(v)
-    if isinstance(v, float) and ("e" in text or len(text) > 12):
+    if isinstance(v, float) and ("e" in text or abs(v) >= 1e5):
         text = f"{v:.6g}".replace("e+0", "e").replace("e+", "e")
     return text
 
