@@ -76,8 +76,13 @@ def load_valid_layout(path: str | Path, changes: dict[str, Any] | None = None, s
     the result, so a longer duration is checked like one written in the file (issues located at the file's
     lines). Returns the layout and its warnings; LayoutError when it fails."""
     layout, source = load_layout(path)
-    if changes:
-        layout = dataclasses.replace(layout, **changes)
+    given = {k: v for k, v in (changes or {}).items() if getattr(layout, k) != v}
+    if given:
+        layout = dataclasses.replace(layout, **given)
     issues = validate_layout(layout, source, str(path))
+    if given and failed(issues, strict):
+        note = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in given.items())
+        issues = [Issue(i.location, f"{i.message} (with {note} given on the command line)", i.severity)
+                  for i in issues]
     raise_if_failed(issues, strict)
     return layout, issues

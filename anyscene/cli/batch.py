@@ -39,7 +39,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..batch.config import load_batch_config
     from ..batch.runner import report_json, run_batch
-    from ..errors import ConfigError
+    from ..errors import ConfigError, OutputError
 
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers {args.workers}: must be >= 0 (0 = all cores)")
@@ -48,5 +48,8 @@ def run(args: argparse.Namespace) -> int:
                        overwrite=args.overwrite, progress=not args.no_progress)
     print(report.summary(), file=sys.stderr)
     if args.report:
-        args.report.write_text(json.dumps(report_json(report), indent=1) + "\n")
+        try:
+            args.report.write_text(json.dumps(report_json(report), indent=1) + "\n")
+        except OSError as e:
+            raise OutputError(f"{args.report}: cannot write the report: {e.strerror or e}") from None
     return report.exit_code

@@ -25,10 +25,15 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 def layout_files(paths: list[Path]) -> list[Path]:
     """Each path as given, except folders, which stand for their *.yaml / *.yml files in name order."""
+    from ..errors import ConfigError
+
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.suffix in LAYOUT_SUFFIXES and q.is_file())
+            try:
+                found = sorted(q for q in p.iterdir() if q.suffix in LAYOUT_SUFFIXES and q.is_file())
+            except OSError as e:
+                raise ConfigError(f"{p}: cannot read the folder: {e.strerror or e}") from None
             out.extend(found or [p])
         else:
             out.append(p)

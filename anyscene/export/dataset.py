@@ -7,7 +7,6 @@ NAME either is a complete dataset or does not exist; an existing NAME is replace
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import sys
@@ -70,34 +69,30 @@ def staging(out: Path, overwrite: bool) -> Iterator[Path]:
 
 def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Callable[[str], None] | None = None
                  ) -> list:
-    """Validate every layout (the errors of all files at once, as one LayoutError) and apply the config's
-    duration and seed. Warnings go to `warn` (default: stderr)."""
-    from ..validation import failed, validate_layout
-    from ..layout.yamlio import load_layout
+    """Apply the config's duration and seed to every layout and validate the result (a longer duration is
+    checked like one written in the file); the errors of all files at once, as one LayoutError. Warnings go
+    to `warn` (default: stderr)."""
+    from ..validation import load_valid_layout
 
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
+    changes = {}
+    if config.duration is not None:
+        changes["duration"] = float(config.duration)
+    if config.seed is not None:
+        changes["seed"] = int(config.seed)
     layouts, errors = [], []
     for p in paths:
         try:
-            layout, source = load_layout(p)
+            layout, issues = load_valid_layout(p, changes)
         except LayoutError as e:
             errors.extend(e.issues)
-            continue
-        issues = validate_layout(layout, source, str(p))
-        if failed(issues, strict=False):
-            errors.extend(issues)
             continue
         for issue in issues:
             warn(str(issue))
         layouts.append(layout)
     if errors:
         raise LayoutError(errors)
-    changes = {}
-    if config.duration is not None:
-        changes["duration"] = float(config.duration)
-    if config.seed is not None:
-        changes["seed"] = int(config.seed)
-    return [dataclasses.replace(lay, **changes) for lay in layouts]
+    return layouts
 
 
 def unique_names(layouts: Sequence) -> list[str]:

@@ -3,12 +3,17 @@ vectorised over bodies and sample times. Bodies are `checks.Body`; centres (B, M
 presence (B, M) bool at M sample times (s)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..classes import STATIC_CLASSES, STATIC_PROPS
 from ..layout.checks import Findings, Usable
 from ..layout.geometry import RoadGeometry, boxes_overlap, prop_footprint
 from ..layout.schema import Map
+
+if TYPE_CHECKING:
+    from .checks import Body
 
 OVERLAP_TOLERANCE = 0.05  # m: boxes are shrunk by this on every side, so touching is allowed
 SURFACE_TOLERANCE = 0.5  # m: vehicles may overhang the drivable surface by this much

@@ -1,7 +1,7 @@
 """The ego-frame voxel grid an occupancy frame is sampled on."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np

@@ -88,12 +88,12 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> Render
         src = CONFIG_DIR / f"{path}.yaml"
     if not src.is_file():
         raise ConfigError(f"{src}: config file not found")
-    cfg = OmegaConf.structured(RendererTrainConfig)
-    try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/renderer/tiny.yaml')}") from None
-    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml")
+    from ... import yamlfile
+
+    doc = yamlfile.load_config(src, "training config")
+    cfg = yamlfile.to_structured(doc, RendererTrainConfig, "configs/renderer/tiny.yaml")
+    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml",
+                          schema=RendererTrainConfig)
     try:
         obj: RendererTrainConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
