@@ -156,7 +156,8 @@ class _Reader:
             return True
         before = len(self.issues)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            allowed = f"; allowed: {_num(lo) if lo is not None else '-inf'} to {_num(hi) if hi is not None else 'inf'}"
+            allowed = ("; allowed: " + (f"{_num(lo)} to {_num(hi)}" if lo is not None and hi is not None else
+                                        f"at least {_num(lo)}" if lo is not None else f"at most {_num(hi)}"))
             if lo is not None and value < lo:
                 self.error(loc, f"{path}: {_num(value)} is below the minimum {_num(lo)}{allowed}")
             if hi is not None and value > hi:
