@@ -77,7 +77,8 @@ def load_valid_layout(path: str | Path, changes: dict[str, Any] | None = None, s
     lines). Returns the layout and its warnings; LayoutError when it fails."""
     layout, source = load_layout(path)
     given = {k: v for k, v in (changes or {}).items() if getattr(layout, k) != v}
-    if given:
+    if given:  # the layout as written first, so that only what the changes break is said to come from them
+        raise_if_failed(validate_layout(layout, source, str(path)), strict)
         layout = dataclasses.replace(layout, **given)
     issues = validate_layout(layout, source, str(path))
     if given and failed(issues, strict):

@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
 def _message(e: AnySceneError) -> str:
     """The error as printed: a located one as 'FILE:LINE:COL: error: ...' (the form of layout issues), any
     other as 'error: ...'; a multi-line message (a LayoutError's issues) as it is."""
+    from ..errors import LayoutError
     from ..yamlfile import YamlFileError
 
+    if isinstance(e, LayoutError):
+        return str(e)
     if isinstance(e, YamlFileError):
         return f"{e.location}: error: {e.message}"
     text = str(e)
