@@ -25,6 +25,8 @@ MAX_MAP_AREA = 1.0e6  # m²: the largest map extent (its rasters take 6 bytes pe
 MAX_ROAD_LENGTH = 10_000.0  # m: the longest road centreline
 MAX_TOTAL_ROAD_LENGTH = 50_000.0  # m: all road centrelines together
 MAX_CROSSWALK_SIDE = 200.0  # m: the largest extent of a crosswalk polygon
+MAX_WAYPOINT_SECONDS = 50_000.0  # s: the time spans of all waypoint trajectories together (each is sampled
+# every 20 ms when compiled)
 MAX_TURN_COS = float(np.cos(np.radians(150.0)))  # sharper turns fold the lanes' offset lines over themselves
 
 
@@ -178,7 +180,26 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
             use.agents.add(i)
     if layout.ego is not None:
         use.ego = _check_ego(layout.ego, layout, f)
+    _check_waypoint_time(layout, use, f)
     return use
+
+
+def _check_waypoint_time(layout: Layout, use: Usable, f: Findings) -> None:
+    """The waypoint trajectories' time spans stay within MAX_WAYPOINT_SECONDS together (compile time and
+    memory grow with them); the agents past the bound are left out of the scene checks."""
+    total = 0.0
+    for i, a in enumerate(layout.agents):
+        wps = a.trajectory.waypoints
+        if not wps or i not in use.agents:
+            continue
+        total += wps[-1].t - wps[0].t
+        if total > MAX_WAYPOINT_SECONDS:
+            f.error(f"agents[{i}].trajectory.waypoints", f"the waypoint trajectories up to this agent span "
+                                                         f"{total:,.0f} s together; at most "
+                                                         f"{MAX_WAYPOINT_SECONDS:,.0f} s are allowed in one "
+                                                         "scene (fewer agents or shorter trajectories)")
+            use.agents -= {j for j in use.agents if j >= i}
+            return
 
 
 def check_map_size(extent, path: str, f: Findings, what: str = "the map") -> bool:

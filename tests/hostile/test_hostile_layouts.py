@@ -205,3 +205,15 @@ def test_validate_folder_with_a_latin_1_layout(tmp_path, capsys):
 
 
 
+
+
+def test_waypoint_time_of_all_agents_is_bounded(tmp_path, capsys):
+    """200 agents walking for 600 s each (120,000 agent-seconds of waypoints, each compiled at 50 Hz): refused
+    at the agent where the sum passes the bound, before their motion is compiled."""
+    work = Work(tmp_path)
+    body = "".join(f"  - {{id: p{i}, class: pedestrian, trajectory: {{waypoints: [{{t: 0, xy: [{4 * i}, 40]}}, "
+                   f"{{t: 600, xy: [{4 * i}, 600]}}]}}}}\n" for i in range(200))
+    path = work.layout(_agents(body).replace("duration: 4", "duration: 20"))
+    expect_refused(work, in_process(capsys, ["validate", path]),
+                   r"FILE:\d+:\d+: error: agents\[83\].trajectory.waypoints: the waypoint trajectories up to this "
+                   r"agent span 50,400 s together; at most 50,000 s")
