@@ -6,10 +6,11 @@ without control characters; the YAML must be syntactically valid, use only the p
 strings, numbers, booleans, null), have no duplicate keys, and stay within `MAX_NODES` values once aliases
 are expanded and `MAX_DEPTH` levels of nesting. Every problem is a `YamlFileError` naming FILE:LINE:COL.
 
-`parse` builds ruamel CommentedMap / CommentedSeq objects, so `.lc` gives each key's and item's position
-(the layout reader uses it); `load_config` turns a config file into plain data plus a map from dotted key
-paths to positions (`YamlDoc`), and `check_typed` checks that data against a config dataclass, so config
-errors name the line of the key too.
+`parse` composes the document with PyYAML (libyaml's parser where available, YAML 1.2 core resolution of
+plain scalars) and builds ruamel CommentedMap / CommentedSeq objects from the nodes, so `.lc` gives each key's
+and item's position (the layout reader uses it); `load_config` turns a config file into plain data plus a map
+from dotted key paths to positions (`YamlDoc`), and `check_typed` checks that data against a config
+dataclass, so config errors name the line of the key too.
 """
 from __future__ import annotations
 
@@ -31,8 +32,6 @@ MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: the largest config file read
 MAX_NODES = 1_000_000  # values (mappings, lists, scalars) in one file, aliases expanded
 MAX_DEPTH = 64  # levels of nesting
 MAX_NUMBER_CHARS = 40  # characters of one number (longer integers are not plausible values)
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "map", "seq",
-                                                  "timestamp")}
 # YAML's printable set: tab, newline, carriage return, and everything from space up except DEL, C1 controls
 # (other than NEL) and the surrogates and non-characters.
 _BAD_CHAR = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -91,20 +90,70 @@ def check_characters(text: str, file: str) -> None:
                                                        "in YAML text; remove it")
 
 
+def _loader():
+    """A PyYAML loader class that composes nodes (with their marks) and resolves plain scalars by the YAML 1.2
+    core schema: `yes`/`on` are strings, `0x10` and `0o17` integers, `1e5` a float, no timestamps. It uses
+    libyaml's parser when PyYAML has it (fast, and libyaml bounds nesting itself)."""
+    import yaml
+    from yaml.resolver import BaseResolver
+
+    from yaml.nodes import ScalarNode, SequenceNode
+
+    t = "tag:yaml.org,2002:"
+    plain = re.compile(r"(?P<null>~|null|Null|NULL|)|(?P<bool>true|True|TRUE|false|False|FALSE)"
+                       r"|(?P<int>[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)"
+                       r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                       r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))")
+
+    class Resolver12(BaseResolver):
+        def resolve(self, kind, value, implicit):
+            if kind is ScalarNode:
+                m = plain.fullmatch(value) if implicit[0] else None
+                return t + (m.lastgroup if m else "str")
+            return t + ("seq" if kind is SequenceNode else "map")
+
+    if getattr(yaml, "__with_libyaml__", False):
+        from yaml import _yaml
+
+        class Loader(_yaml.CParser, Resolver12):
+            def __init__(self, stream):
+                _yaml.CParser.__init__(self, stream)
+                Resolver12.__init__(self)
+    else:  # pragma: no cover - PyYAML built without libyaml
+        from yaml.composer import Composer
+        from yaml.parser import Parser
+        from yaml.reader import Reader
+        from yaml.scanner import Scanner
+
+        class Loader(Reader, Scanner, Parser, Composer, Resolver12):
+            def __init__(self, stream):
+                Reader.__init__(self, stream)
+                Scanner.__init__(self)
+                Parser.__init__(self)
+                Composer.__init__(self)
+                Resolver12.__init__(self)
+    return Loader
+
+
+_LOADER = None
+
+
 def parse(text: str, file: str, max_nodes: int = MAX_NODES):
     """YAML text -> CommentedMap / CommentedSeq / plain scalars with positions; None for an empty document."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    import yaml
 
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = _loader()
     check_characters(text, file)
     try:
-        node = YAML(typ="rt").compose(text)
-    except MarkedYAMLError as e:
+        node = yaml.compose(text, Loader=_LOADER)
+    except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = " ".join(str(p) for p in (e.context, e.problem) if p)
         raise YamlFileError(Location(file, line, col), f"YAML syntax error: {problem}") from None
-    except YAMLError as e:  # unmarked reader errors
+    except yaml.YAMLError as e:  # unmarked reader errors
         raise YamlFileError(Location(file), f"YAML error: {str(e).splitlines()[0]}") from None
     if node is None:
         return None
@@ -126,7 +175,7 @@ def _loc(file: str, node) -> Location:
 
 def _expanded_size(node, memo: dict, depth: int, file: str) -> int:
     """Values in `node` with aliases expanded (memoised per node: linear in the document's size)."""
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
+    from yaml.nodes import MappingNode, SequenceNode
 
     key = id(node)
     if key in memo:
@@ -146,8 +195,8 @@ def _expanded_size(node, memo: dict, depth: int, file: str) -> int:
     return n
 
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)|0o[0-7_]+|0x[0-9a-fA-F_]+|[-+]?0[0-9_]+")
 _FLOAT_SPECIAL = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "map", "seq")}
 
 
 class _Builder:
@@ -158,13 +207,13 @@ class _Builder:
 
     def build(self, node):
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
+        from yaml.nodes import MappingNode, SequenceNode
 
-        tag = str(getattr(node.tag, "value", node.tag) or "")
+        tag = str(node.tag or "")
         if tag not in _PLAIN_TAGS:
-            raise YamlFileError(_loc(self.file, node), f"the YAML tag {tag.replace('tag:yaml.org,2002:', '!!')} "
-                                                       "is not allowed; write plain values (mappings, lists, "
-                                                       "strings, numbers, true/false, null)")
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise YamlFileError(_loc(self.file, node), f"the YAML tag {shown} is not allowed; write plain values "
+                                                       "(mappings, lists, strings, numbers, true/false, null)")
         if isinstance(node, MappingNode):
             out = CommentedMap()
             out._yaml_set_line_col(*_pos(node))
@@ -190,32 +239,35 @@ class _Builder:
         v = node.value
         kind = tag.rsplit(":", 1)[-1]
         if kind == "null":
+            if v not in ("", "~", "null", "Null", "NULL"):
+                raise YamlFileError(_loc(self.file, node), f"'{v}' is not null")
             return None
         if kind == "bool":
+            if v.lower() not in ("true", "false"):
+                raise YamlFileError(_loc(self.file, node), f"'{v}' is not true or false")
             return v.lower() == "true"
         if kind in ("int", "float") and len(v) > MAX_NUMBER_CHARS:
             raise YamlFileError(_loc(self.file, node), f"number of {len(v)} characters; at most "
                                                        f"{MAX_NUMBER_CHARS} are allowed")
         if kind == "int":
-            t = v.replace("_", "")
-            if _INT.fullmatch(t) is None:
-                raise YamlFileError(_loc(self.file, node), f"'{v}' is not an integer")
-            sign = -1 if t.startswith("-") else 1
-            t = t.lstrip("+-")
-            if t.startswith("0x"):
-                return int(t[2:], 16)
-            if t.startswith("0o"):
-                return sign * int(t[2:], 8)
-            return sign * int(t, 10)
+            t = v.strip()
+            try:
+                if t.startswith("0x"):
+                    return int(t[2:], 16)
+                if t.startswith("0o"):
+                    return int(t[2:], 8)
+                return int(t, 10)
+            except ValueError:
+                raise YamlFileError(_loc(self.file, node), f"'{v}' is not an integer") from None
         if kind == "float":
             special = _FLOAT_SPECIAL.get(v.lower())
             if special is not None:
                 return special
             try:
-                return float(v.replace("_", ""))
+                return float(v)
             except ValueError:
                 raise YamlFileError(_loc(self.file, node), f"'{v}' is not a number") from None
-        return v  # str, and timestamps, which stay the text they are written as
+        return v
 
 
 # --------------------------------------------------------------------------------------------- configs

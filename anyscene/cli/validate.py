@@ -16,7 +16,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
         description="Check layout files: YAML syntax, keys, types and ranges, then the scene itself (references, "
                     "drivable surface, collisions, speeds and accelerations). Prints one FILE:LINE:COL line per "
                     "problem (at most 100 per file, then '... and N more') and 'FILE: ok' per good file. A folder "
-                    "stands for the layout files in it. Files of at most 2 MiB of UTF-8 YAML; the limits of every "
+                    "stands for the layout files in it. Files of at most 1 MiB of UTF-8 YAML; the limits of every "
                     "field are listed in docs/layout.md.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="layout YAML files or folders of them")
     p.add_argument("--strict", action="store_true", help="warnings fail too")

@@ -15,9 +15,10 @@ from ..errors import Issue, LayoutError, Location
 from .schema import PY_NAME, YAML_KEY, Layout
 
 SourceMap = dict[str, Location]
-MAX_LAYOUT_BYTES = 2 << 20  # 2 MiB: the largest layout file read
+MAX_LAYOUT_BYTES = 1 << 20  # 1 MiB: the largest layout file read
 MAX_LAYOUT_NODES = 500_000  # YAML values in one layout, aliases expanded
 MAX_STRING_CHARS = 10_000  # characters of one string (names, descriptions, tags)
+MAX_READER_ISSUES = 1000  # problems kept while reading one file; the rest are counted
 
 
 class _Reader:
@@ -26,6 +27,7 @@ class _Reader:
     def __init__(self, file: str):
         self.file = file
         self.issues: list[Issue] = []
+        self.dropped = 0  # issues past MAX_READER_ISSUES
         self.source: SourceMap = {}
 
     def loc(self, path: str, parent=None, key=None) -> Location:
@@ -45,6 +47,9 @@ class _Reader:
         return Location(self.file, line + 1, col + 1, path)
 
     def error(self, loc: Location, message: str) -> None:
+        if len(self.issues) >= MAX_READER_ISSUES:  # the rest are counted, not kept
+            self.dropped += 1
+            return
         self.issues.append(Issue(loc, message))
 
     def read(self, node, tp, path: str, loc: Location):
@@ -110,7 +115,10 @@ class _Reader:
             name = PY_NAME.get(key, key)
             kpath = f"{path}.{key}" if path else str(key)
             if name not in fields or key in PY_NAME.values() and key not in known:
-                hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                if len(self.issues) >= MAX_READER_ISSUES:
+                    self.dropped += 1
+                    continue
+                hint = difflib.get_close_matches(str(key)[:100], known, n=1, cutoff=0.6)
                 more = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(known)}"
                 self.error(self._key_loc(kpath, node, key), f"unknown key '{key}' in {path or 'layout'}{more}")
                 continue
@@ -201,6 +209,8 @@ def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
         raise LayoutError([Issue(Location(file, 1, 1), "the file is empty; a layout needs at least 'name'")])
     reader = _Reader(file)
     layout = reader.read_dataclass(node, Layout, "", Location(file, 1, 1))
+    if reader.dropped:
+        reader.issues.append(Issue(Location(file), f"... and {reader.dropped:,} more problems in the file"))
     if reader.issues or layout is None:
         raise LayoutError(reader.issues or [Issue(Location(file, 1, 1), "not a layout")])
     return layout, reader.source

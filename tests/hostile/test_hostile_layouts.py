@@ -139,7 +139,7 @@ def test_layout_file_bigger_than_the_bound(tmp_path, capsys):
     work = Work(tmp_path)
     path = work.layout(BASE + "#" * (3 << 20) + "\n")
     expect_refused(work, in_process(capsys, ["validate", path]),
-                   r"FILE: error: the layout file is larger than the limit of 2 MiB", located=False)
+                   r"FILE: error: the layout file is larger than the limit of 1 MiB", located=False)
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])

@@ -49,7 +49,7 @@ def cli(argv: list[str]) -> int:
 
 CASES = {
     "yaml_syntax": (
-        "name: t\nduration: 10: 5  #!: 5\n", "YAML syntax error: mapping values are not allowed here"),
+        "name: t\nduration: 10: 5  #!: 5\n", "YAML syntax error: mapping values are not allowed"),
     "unknown_key": (
         "name: t\ndurration: 10  #!durration\n", "unknown key 'durration' in layout; did you mean 'duration'?"),
     "wrong_type": (
