@@ -71,7 +71,9 @@ def read_text(path: str | Path, max_bytes: int = MAX_CONFIG_BYTES, what: str = "
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line, col = _line_col(data[: e.start].decode("utf-8", "replace"), e.start)
+        start = data.rfind(b"\n", 0, e.start) + 1
+        line = data.count(b"\n", 0, e.start) + 1
+        col = len(data[start:e.start].decode("utf-8", "replace")) + 1
         raise YamlFileError(Location(str(path), line, col),
                             f"not UTF-8 text (byte 0x{data[e.start]:02x}); save the file as UTF-8") from None
     return text.removeprefix("\ufeff")
