@@ -40,20 +40,21 @@ def validate_world(world, source: SourceMap, file: str) -> list[Issue]:
 
 def compile_valid(layout: Layout, source: SourceMap, file: str, strict: bool = False):
     """(World, issues) of a layout that passes (LayoutError when it fails), compiled once: the layout-side
-    checks run first, then the World is compiled and the scene checks run on it."""
+    checks run first, then the roads and agent tracks the checks compiled become the World (its static
+    rasters are built only after the map's size has passed)."""
     from .world import World
+    from .world.agents import compile_agents
     from .world.checks import check_scene
 
     lc = check_layout_language(layout, source, file)
     if not lc.complete:  # some part cannot be compiled: report everything found on the sound parts
         check_scene(layout, lc)
-        issues = lc.findings.sorted()
-        raise LayoutError(issues)
-    world = World.compile(layout, roads=lc.roads)
-    check_scene(layout, lc, world.agents)
+        raise LayoutError(lc.findings.sorted())
+    tracks = compile_agents(layout, lc.roads)
+    check_scene(layout, lc, tracks)
     issues = lc.findings.sorted()
     raise_if_failed(issues, strict)
-    return world, issues
+    return World.compile(layout, roads=lc.roads, agents=tracks), issues
 
 
 def check_layout(layout: Layout, strict: bool = False, file: str = "<layout>") -> Layout:

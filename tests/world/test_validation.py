@@ -33,3 +33,15 @@ def test_compile_valid_compiles_once_and_refuses_failures(small_layout_path):
     assert issues == validate_layout(layout, source, str(small_layout_path))
     with pytest.raises(LayoutError, match="overlap"):
         compile_valid(_overlapping(layout), source, str(small_layout_path))
+
+
+def test_compile_valid_checks_the_map_size_before_building_rasters(tmp_path):
+    """A trajectory 900 km away would make the default map extent (and its 0.1 m rasters) enormous: refused
+    before the World's static map is built."""
+    from anyscene.layout import parse_layout
+
+    text = ("name: far\nduration: 4\nagents:\n  - id: p\n    class: pedestrian\n    trajectory:\n      waypoints:\n"
+            "        - {t: 0, xy: [0, 0]}\n        - {t: 4, xy: [900000, 0]}\n")
+    layout, source = parse_layout(text, "far.yaml")
+    with pytest.raises(LayoutError, match=r"far.yaml(:\d+:\d+)?: error: map: the map .* spans 900.\d+ km"):
+        compile_valid(layout, source, "far.yaml")
