@@ -56,9 +56,12 @@ def read_text(path: str | Path, max_bytes: int = MAX_CONFIG_BYTES, what: str = "
     path = Path(path)
     where = Location(str(path))
     try:
+        mode = os.stat(path).st_mode  # before opening: opening a FIFO would wait for a writer
+        if stat.S_ISDIR(mode):
+            raise YamlFileError(where, f"is a folder; give a {what} (.yaml)")
+        if not stat.S_ISREG(mode):
+            raise YamlFileError(where, f"not a regular file; give a {what} (.yaml)")
         with open(path, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise YamlFileError(where, f"not a regular file; give a {what} (.yaml)")
             data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise YamlFileError(where, "file not found") from None

@@ -217,3 +217,14 @@ def test_waypoint_time_of_all_agents_is_bounded(tmp_path, capsys):
     expect_refused(work, in_process(capsys, ["validate", path]),
                    r"FILE:\d+:\d+: error: agents\[83\].trajectory.waypoints: the waypoint trajectories up to this "
                    r"agent span 50,400 s together; at most 50,000 s")
+
+
+def test_layout_from_a_fifo_does_not_wait(tmp_path, capsys):
+    """A named pipe given as the layout is refused at once (opening it would wait for a writer forever)."""
+    import os
+
+    work = Work(tmp_path)
+    fifo = work.inputs / "pipe.yaml"
+    os.mkfifo(fifo)
+    expect_refused(work, in_process(capsys, ["validate", fifo]),
+                   r"FILE: error: not a regular file; give a layout file", located=False)
