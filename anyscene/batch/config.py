@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -74,6 +75,17 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
     _check_generate_values(obj.generate, provenance)
     _validate(obj, src, provenance)
+    try:  # the generation settings' ranges, at the line (or override) that set them
+        generation_config(obj)
+    except ConfigError as e:
+        m = re.match(r"generate: option ([\w.]+)=\S*: (.*)", str(e), re.S)
+        if m is None:
+            raise
+        key = {"version": "version", "splits.val_fraction": "val_fraction"}.get(m.group(1), f"generate.{m.group(1)}")
+        place = provenance.where(key)
+        if not place:
+            raise
+        raise ConfigError(f"{place}: {m.group(2)}") from None
     base = src.resolve().parent
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)

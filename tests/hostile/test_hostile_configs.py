@@ -104,6 +104,11 @@ CONFIGS = [
      r"FILE:2:\d+: error: generate.camera_rat: unknown generation setting 'camera_rat'"),
     ("batch-range-error", ["batch", "CONFIG", "--out", "OUT"], None, "source: {layouts: LAYOUTS}\nworkers: -3\n",
      r"FILE:2:1: error: workers: must be within 0..1024"),
+    ("batch-generate-range", ["batch", "CONFIG", "--out", "OUT"], None,
+     "source: {layouts: LAYOUTS}\ngenerate:\n  camera_rate: 1000\n",
+     r"FILE:3:3: error: camera_rate 1000.0: must be in \(0, 100\] Hz"),
+    ("batch-version-escapes", ["batch", "CONFIG", "--out", "OUT"], None, "source: {layouts: LAYOUTS}\nversion: ../x\n",
+     r"FILE:2:1: error: version: '../x' is not a usable file name"),
     # training configs (anyscene train-renderer CONFIG)
     ("train-string-for-number", ["train-renderer", "CONFIG"], None, "train: {max_steps: '10'}\n",
      r"FILE:1:9: error: train.max_steps: expected an integer, got the string '10'"),
