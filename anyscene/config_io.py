@@ -1,7 +1,14 @@
-"""Shared handling of typed omegaconf configs: one-line error messages and command-line overrides."""
+"""Shared handling of typed omegaconf configs: one-line error messages, command-line overrides read as strictly
+as config files (`anyscene.yamlfile`), and where each setting came from, so range errors name the file line,
+the option or the override that set the value."""
 from __future__ import annotations
 
+import re
+import typing
+
 from .errors import ConfigError
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def omegaconf_message(e: Exception, reference: str = "") -> str:
@@ -17,25 +24,112 @@ def omegaconf_message(e: Exception, reference: str = "") -> str:
     return f"{key}: {msg}" if key else msg
 
 
+class Provenance:
+    """Where each dotted key of a config was set: 'FILE:LINE:COL', "option KEY=VALUE" or "override 'K=V'"."""
+
+    def __init__(self, doc=None):
+        self.places: dict[str, str] = {}
+        if doc is not None:
+            for key in doc.lines:
+                self.places[key] = doc.where(key)
+
+    def set(self, key: str, place: str) -> None:
+        for k in [k for k in self.places if k == key or k.startswith(key + ".") or k.startswith(key + "[")]:
+            del self.places[k]
+        self.places[key] = place
+
+    def where(self, key: str) -> str:
+        """The place of `key` (or of the nearest enclosing key that was set), '' when it has its default."""
+        p = key
+        while p:
+            if p in self.places:
+                return self.places[p]
+            p = p[: p.rindex("[")] if p.endswith("]") else (p.rsplit(".", 1)[0] if "." in p else "")
+        return ""
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """ConfigError 'PLACE: message' (just the message for a default value)."""
+        place = self.where(key)
+        return ConfigError(f"{place}: {message}" if place else message)
+
+
+def parse_override(text: str, schema=None, reference: str = "", example: str = "key=value"):
+    """(dotted key, value) of a `key=value` override. The value is read as YAML with the rules of config files
+    (no tags, no aliases' expansion beyond a small bound, no interpolations); with `schema`, the key must be a
+    field of it and the value of the field's type."""
+    from . import yamlfile
+
+    if "=" not in text or not text.split("=", 1)[0].strip():
+        raise ConfigError(f"override {text!r}: expected key=value (e.g. {example})")
+    key, raw = (p.strip() for p in text.split("=", 1))
+    if not _KEY.fullmatch(key):
+        raise ConfigError(f"override {text!r}: the key must be dotted names (letters, digits, _), e.g. {example}")
+    where = f"override {text!r}" if len(text) <= 200 else f"override {text[:197]!r}..."
+    try:
+        value = yamlfile.parse_value(raw, where)
+    except yamlfile.YamlFileError as e:
+        raise ConfigError(f"{where}: {e.message}") from None
+    if schema is not None:
+        check_value(schema, key, value, where, reference)
+    else:
+        try:
+            yamlfile.check_typed(yamlfile.YamlDoc(where, value), value, typing.Any, key)
+        except yamlfile.YamlFileError as e:
+            raise ConfigError(f"{where}: {e.message}") from None
+    return key, value
+
+
+def check_value(schema, key: str, value, where: str, reference: str = "") -> None:
+    """ConfigError naming `where` unless `value` fits the field `key` of config dataclass `schema`."""
+    from . import yamlfile
+
+    tp = yamlfile.field_type(schema, key)
+    if tp is None:
+        more = f"; see {reference} for the known keys" if reference else ""
+        raise ConfigError(f"{where}: unknown key '{key}'{more}")
+    doc = yamlfile.YamlDoc(where, value)
+    try:
+        yamlfile.check_typed(doc, value, tp, key, reference)
+    except yamlfile.YamlFileError as e:
+        raise ConfigError(f"{where}: {e.message}") from None
+
+
+def _nested(key: str, value) -> dict:
+    out: dict = {}
+    d = out
+    parts = key.split(".")
+    for p in parts[:-1]:
+        d = d.setdefault(p, {})
+    d[parts[-1]] = value
+    return out
+
+
 def apply_overrides(cfg, overrides=(), options=None, *, option_merge: bool = False, example: str = "key=value",
-                    reference: str = ""):
+                    reference: str = "", schema=None, provenance: Provenance | None = None):
     """`cfg` with `options` (dotted key -> value; None values skipped) and then `key=value` `overrides`
-    applied; ConfigError naming the option or override on any problem."""
+    applied; ConfigError naming the option or override on any problem. With `schema` (the config dataclass)
+    keys and value types are checked strictly first; `provenance` records where each key was set."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     for key, value in (options or {}).items():
         if value is None:
             continue
+        where = f"option {key}={value!r}"
+        if schema is not None:
+            check_value(schema, key, value, where, reference)
         try:
             OmegaConf.update(cfg, key, value, merge=option_merge)
         except OmegaConfBaseException as e:
-            raise ConfigError(f"option {key}={value!r}: {omegaconf_message(e)}") from None
+            raise ConfigError(f"{where}: {omegaconf_message(e)}") from None
+        if provenance is not None:
+            provenance.set(key, where)
     for o in overrides:
-        if "=" not in o or not o.split("=", 1)[0].strip():
-            raise ConfigError(f"override {o!r}: expected key=value (e.g. {example})")
+        key, value = parse_override(o, schema, reference, example)
         try:
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist([o]))
+            cfg = OmegaConf.merge(cfg, OmegaConf.create(_nested(key, value)))
         except OmegaConfBaseException as e:
             raise ConfigError(f"override {o!r}: {omegaconf_message(e, reference)}") from None
+        if provenance is not None:
+            provenance.set(key, f"override {o!r}")
     return cfg

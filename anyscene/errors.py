@@ -37,12 +37,24 @@ class Issue:
         return f"{self.location}: {self.severity}: {self.message}"
 
 
+MAX_MESSAGES = 100  # issues printed one by one; the rest are counted in one line
+
+
+def format_issues(issues: list[Issue], limit: int = MAX_MESSAGES) -> list[str]:
+    """One line per issue, the first `limit` of them, then '... and N more' when there are more."""
+    lines = [str(i) for i in issues[:limit]]
+    if len(issues) > limit:
+        lines.append(f"... and {len(issues) - limit} more")
+    return lines
+
+
 class LayoutError(AnySceneError):
-    """A layout that cannot be used; carries every issue found, errors first."""
+    """A layout that cannot be used; carries every issue found, errors first (the message lists at most
+    MAX_MESSAGES of them)."""
 
     def __init__(self, issues: list[Issue]):
         self.issues = sorted(issues, key=lambda i: i.severity != "error")
-        super().__init__("\n".join(str(i) for i in self.issues))
+        super().__init__("\n".join(format_issues(self.issues)))
 
 
 class ConfigError(AnySceneError):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from anyscene.cli.main import COMMANDS
-from anyscene.layout import check_layout, parse_layout
+from anyscene.layout import parse_layout
+from anyscene.validation import check_layout
 
 from pathlib import Path
 

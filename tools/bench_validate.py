@@ -31,7 +31,7 @@ def crowd_layout(duration: float = 30.0, n_agents: int = 40):
 
 
 def bench_validate(repeats: int = 5) -> dict:
-    from anyscene.layout.validate import validate_layout
+    from anyscene.validation import validate_layout
     from layout_scenes import busy_layout
 
     out = {}

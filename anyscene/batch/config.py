@@ -4,14 +4,17 @@ split ratio, and how many scenes run at once (local processes or Ray). See confi
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from .. import yamlfile
 from ..errors import ConfigError
+from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..resources import config_dir, looks_like_path, resolve
-from ..config_io import apply_overrides, omegaconf_message
 
 CONFIG_DIR = config_dir("batch")
 
@@ -59,25 +62,61 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
     from omegaconf.errors import OmegaConfBaseException
 
     src = resolve("batch", path)
-    cfg = OmegaConf.structured(BatchConfig)
+    doc = yamlfile.load_config(src, "batch config")
+    cfg = yamlfile.to_structured(doc, BatchConfig, "configs/batch/default.yaml")
+    _check_generate_section(doc)
+    provenance = Provenance(doc)
+    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
+                          reference="configs/batch/default.yaml", schema=BatchConfig, provenance=provenance)
     try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
+        obj: BatchConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
-    except Exception as e:  # YAML syntax errors come from the yaml parser
-        raise ConfigError(f"{src}: cannot read the config: {str(e).splitlines()[0]}") from None
-    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
-                          reference="configs/batch/default.yaml")
-    obj: BatchConfig = OmegaConf.to_object(cfg)
-    _validate(obj, src)
+    _check_generate_values(obj.generate, provenance)
+    _validate(obj, src, provenance)
+    try:  # the generation settings' ranges, at the line (or override) that set them
+        generation_config(obj)
+    except ConfigError as e:
+        m = re.match(r"generate: option ([\w.]+)=\S*: (.*)", str(e), re.S)
+        if m is None:
+            raise
+        key = {"version": "version", "splits.val_fraction": "val_fraction"}.get(m.group(1), f"generate.{m.group(1)}")
+        place = provenance.where(key)
+        if not place:
+            raise
+        raise ConfigError(f"{place}: {m.group(2)}") from None
     base = src.resolve().parent
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
+        for p in layout_files(obj.source.layouts):  # unreadable files stop the batch before it starts
+            read_layout_text(p)
     if obj.source.sampler is not None:
         obj.source.sampler.config = _resolve(obj.source.sampler.config, base, names_ok=True)
     if obj.generate_config is not None:
         obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
     return obj
+
+
+def layout_files(spec: str) -> list[Path]:
+    """The layout files of a `source.layouts` folder or glob, in name order; ConfigError when there are none."""
+    p = Path(spec)
+    if p.is_dir():
+        files = sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml") and q.is_file())
+    else:
+        files = sorted(Path(q) for q in glob.glob(spec) if Path(q).is_file())
+    if not files:
+        raise ConfigError(f"source.layouts {spec}: no layout files (*.yaml) found")
+    return files
+
+
+def read_layout_text(path: Path) -> str:
+    """A layout file's text, read within the layout size bound (YamlFileError at the line of a byte that is
+    not UTF-8, a control character, or a file too large)."""
+    from ..layout.yamlio import MAX_LAYOUT_BYTES
+
+    text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    yamlfile.check_characters(text, str(path))
+    return text
 
 
 def _resolve(p: str, base: Path, glob_ok: bool = False, names_ok: bool = False) -> str:
@@ -96,10 +135,38 @@ def _resolve(p: str, base: Path, glob_ok: bool = False, names_ok: bool = False) 
     return str(Path.cwd() / path)
 
 
-def _validate(c: BatchConfig, src: Path) -> None:
+def _check_generate_section(doc) -> None:
+    """The `generate:` section holds keys of the generation config (nested or dotted), each of its type,
+    checked at its line."""
+    from ..export.config import GenerateConfig
+
+    section = doc.data.get("generate")
+    if not isinstance(section, dict):
+        return
+    for key, value in flatten(section).items():
+        tp = yamlfile.field_type(GenerateConfig, key)
+        if tp is None:
+            raise doc.error(f"generate.{key}", f"unknown generation setting '{key}'; see configs/generate.yaml "
+                                               "for the known keys")
+        yamlfile.check_typed(doc, value, tp, f"generate.{key}", "configs/generate.yaml")
+
+
+def _check_generate_values(section: dict, provenance: Provenance) -> None:
+    """The same for values set by overrides (generate.KEY=VALUE), named by the override."""
+    from ..config_io import check_value
+    from ..export.config import GenerateConfig
+
+    for key, value in flatten(section).items():
+        place = provenance.where(f"generate.{key}")
+        if place.startswith("override") or place.startswith("option"):
+            check_value(GenerateConfig, key, value, place, "configs/generate.yaml")
+
+
+def _validate(c: BatchConfig, src: Path, provenance: Provenance | None = None) -> None:
     def need(cond: bool, key: str, msg: str) -> None:
         if not cond:
-            raise ConfigError(f"{src}: {key}: {msg}")
+            place = provenance.where(key) if provenance is not None else ""
+            raise ConfigError(f"{place or src}: {key}: {msg}")
 
     s = c.source
     need((s.layouts is None) != (s.sampler is None), "source",
@@ -108,7 +175,7 @@ def _validate(c: BatchConfig, src: Path) -> None:
         need(1 <= s.sampler.n <= 1_000_000, "source.sampler.n", "must be within 1..1000000")
         need(s.sampler.seed is None or s.sampler.seed >= 0, "source.sampler.seed", "must be >= 0")
         need(s.sampler.start >= 0, "source.sampler.start", "must be >= 0")
-    need(c.workers >= 0, "workers", "must be >= 0 (0 = all local cores)")
+    need(0 <= c.workers <= 1024, "workers", "must be within 0..1024 (0 = all local cores)")
     need(c.val_fraction is None or 0.0 <= c.val_fraction <= 1.0, "val_fraction", "must be within 0..1")
     need(c.ray.num_cpus is None or c.ray.num_cpus >= 1, "ray.num_cpus", "must be >= 1")
     need(c.ray.cpus_per_scene > 0, "ray.cpus_per_scene", "must be > 0")

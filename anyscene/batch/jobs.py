@@ -83,16 +83,16 @@ def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: 
     from ..export.dataset import load_layouts
     from ..export.scene import write_scene_folder
     from ..atomic import atomic_folder
-    from ..world import World
 
     t0 = time.time()
     out = Path(scene_out_dir)
     name = name or out.name
     try:
         warnings: list[str] = []
-        (layout,) = load_layouts([layout_path], config, warn=warnings.append)
+        (valid,) = load_layouts([layout_path], config, warn=warnings.append)
+        layout = valid.layout
         rig = config.check_sensors()
-        world = World.compile(layout)
+        world = valid.compile()
         frames = 0
 
         def count(n: int) -> None:

@@ -11,7 +11,6 @@ generation config are unchanged are skipped; interrupted and failed scenes run a
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -22,8 +21,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..atomic import atomic_file, output_target, sigterm_as_interrupt
-from ..errors import ConfigError, OutputError
-from .config import BatchConfig, generation_config, local_workers
+from ..errors import OutputError
+from .config import BatchConfig, generation_config, local_workers, read_layout_text
+from .config import layout_files as _layout_files
 from .jobs import SceneResult, SceneTask
 from .manifest import Manifest, SceneRecord
 from ..procgen.config import config_dict
@@ -112,21 +112,12 @@ def plan_scenes(cfg: BatchConfig, work: Path, gen) -> list[_Planned]:
     files = _layout_files(src.layouts)
     names = _unique([scene_name(p.stem) for p in files])
     for p, name in zip(files, names):
-        text = p.read_text(encoding="utf-8")
+        text = read_layout_text(p)
         task = SceneTask(name, str(layouts_dir / f"{name}.yaml"), str(scenes_dir / name), gen)
         out.append(_Planned(name, str(p), _digest(text, gen_json), task))
     return out
 
 
-def _layout_files(spec: str) -> list[Path]:
-    p = Path(spec)
-    if p.is_dir():
-        files = sorted(q for q in p.iterdir() if q.suffix in (".yaml", ".yml") and q.is_file())
-    else:
-        files = sorted(Path(q) for q in glob.glob(spec) if Path(q).is_file())
-    if not files:
-        raise ConfigError(f"source.layouts {spec}: no layout files (*.yaml) found")
-    return files
 
 
 def _prepare_out(out: Path, overwrite: bool) -> Path:

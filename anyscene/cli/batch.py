@@ -20,7 +20,9 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
         "error; rerunning the same command skips finished scenes and retries interrupted and failed ones. "
         f"Exit status: 0 when every scene succeeded, {EXIT_SOME_FAILED} when some failed (DIR then holds the "
         "others), 2 for a bad config or folder, 130 when interrupted. Trailing key=value arguments override "
-        "batch config fields (e.g. generate.resolution=800x450 workers=2)."))
+        "batch config fields (e.g. generate.resolution=800x450 workers=2), read as strictly as the file (no YAML "
+        "tags, no ${...}, the field's type). The layouts of a folder are read (1 MiB each at most, UTF-8) before "
+        "anything runs; every limit is listed in docs/layout.md."))
     p.add_argument("config", type=Path, help="batch config YAML (see configs/batch/default.yaml)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="batch config overrides")
     p.add_argument("--out", type=Path, required=True, help="dataset folder (a new folder, or a batch's to resume)")
@@ -39,7 +41,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..batch.config import load_batch_config
     from ..batch.runner import report_json, run_batch
-    from ..errors import ConfigError
+    from ..errors import ConfigError, OutputError
 
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers {args.workers}: must be >= 0 (0 = all cores)")
@@ -48,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
                        overwrite=args.overwrite, progress=not args.no_progress)
     print(report.summary(), file=sys.stderr)
     if args.report:
-        args.report.write_text(json.dumps(report_json(report), indent=1) + "\n")
+        try:
+            args.report.write_text(json.dumps(report_json(report), indent=1) + "\n")
+        except OSError as e:
+            raise OutputError(f"{args.report}: cannot write the report: {e.strerror or e}") from None
     return report.exit_code

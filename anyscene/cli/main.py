@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 # The stages run their own thread pools around small matrix products: BLAS runs single-threaded (set before
@@ -58,11 +59,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AnySceneError as e:
-        print(f"error: {e}" if "\n" not in str(e) else str(e), file=sys.stderr)
+        print(_message(e), file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt as e:
         print("terminated" if isinstance(e, Terminated) else "interrupted", file=sys.stderr)
         return getattr(e, "exit_code", 130)
+
+
+def _message(e: AnySceneError) -> str:
+    """The error as printed: a located one as 'FILE:LINE:COL: error: ...' (the form of layout issues), any
+    other as 'error: ...'; a multi-line message (a LayoutError's issues) as it is."""
+    from ..errors import LayoutError
+    from ..yamlfile import YamlFileError
+
+    if isinstance(e, LayoutError):
+        return str(e)
+    if isinstance(e, YamlFileError):
+        return f"{e.location}: error: {e.message}"
+    text = str(e)
+    if "\n" in text:
+        return text
+    m = re.match(r"(\S+:\d+:\d+): (.*)", text, re.S)
+    return f"{m.group(1)}: error: {m.group(2)}" if m else f"error: {text}"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+MAX_LAYOUTS = 1_000_000  # layouts of one run (as source.sampler.n of a batch)
+
 
 def add_parser(subparsers, verb: str, help_text: str) -> None:
     p = subparsers.add_parser(verb, help=help_text, description=(
@@ -15,7 +17,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
         "key=value arguments override config fields (e.g. density.vehicles=2)."))
     p.add_argument("config", type=Path, help="sampler config YAML (see configs/sampler/default.yaml)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. duration=10")
-    p.add_argument("--n", type=int, required=True, help="number of layouts")
+    p.add_argument("--n", type=int, required=True, help=f"number of layouts, 1..{MAX_LAYOUTS:,}")
     p.add_argument("--out", type=Path, required=True, help="output folder (must be empty unless --overwrite)")
     p.add_argument("--seed", type=int, default=None, help="base seed (the config's when omitted)")
     p.add_argument("--start", type=int, default=0, help="index of the first layout (0)")
@@ -32,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from ..procgen.config import load_sampler_config
     from ..errors import ConfigError
 
-    if args.n < 1:
-        raise ConfigError(f"--n {args.n}: give at least 1")
+    if not 1 <= args.n <= MAX_LAYOUTS:
+        raise ConfigError(f"--n {args.n}: give 1..{MAX_LAYOUTS:,}")
     if args.start < 0:
         raise ConfigError(f"--start {args.start}: must be >= 0")
     if args.seed is not None and args.seed < 0:

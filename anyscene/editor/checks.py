@@ -16,13 +16,13 @@ _INDEX = re.compile(r"^(agents|map\.props)\[(\d+)\]")
 
 def validate(layout, source, file: str) -> list[Issue]:
     """Every scene issue of a parsed layout, errors and warnings, as `anyscene validate` reports them."""
-    from ..layout.validate import validate_layout
+    from ..validation import validate_layout
 
     return validate_layout(layout, source, file)
 
 
 def failed(issues: list[Issue], strict: bool = False) -> bool:
-    from ..layout.validate import failed as _failed
+    from ..validation import failed as _failed
 
     return _failed(issues, strict)
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from ..config_io import apply_overrides, omegaconf_message
-from ..pipeline.timeline import CAMERA_TIMINGS
+from .. import yamlfile
+from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..errors import ConfigError
+from ..names import name_problem
+from ..pipeline.timeline import CAMERA_TIMINGS
 from ..resources import config_dir, resolve
 
 DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
@@ -19,6 +21,9 @@ NEEDS_NUSCENES = ("lidarseg", "infos")
 RENDERERS = ("raster", "diffusion")
 # Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
 DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
+MIN_SIDE, MAX_SIDE = 16, 8192  # px: image width and height
+MAX_PIXELS = 3840 * 2160  # px: one camera image
+MAX_SEED = 2 ** 31 - 1
 
 
 @dataclass
@@ -119,13 +124,15 @@ class GenerateConfig:
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
-    """'WxH' -> (W, H); both even-sized or not, each 16..8192 pixels."""
-    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", str(text))
+    """'WxH' -> (W, H); each 16..8192 pixels, at most MAX_PIXELS in all."""
+    m = re.fullmatch(r"\s*(\d{1,6})\s*[xX×]\s*(\d{1,6})\s*", str(text))
     if not m:
         raise ConfigError(f"resolution {text!r}: expected WIDTHxHEIGHT, e.g. 800x450")
     w, h = int(m.group(1)), int(m.group(2))
-    if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise ConfigError(f"resolution {text!r}: width and height must be 16..8192 pixels")
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        raise ConfigError(f"resolution {text!r}: width and height must be {MIN_SIDE}..{MAX_SIDE} pixels")
+    if w * h > MAX_PIXELS:
+        raise ConfigError(f"resolution {text!r}: {w * h:,} pixels; at most {MAX_PIXELS:,} (3840x2160) per image")
     return w, h
 
 
@@ -138,31 +145,41 @@ def load_config(path: str | Path | None = None, options: dict[str, Any] | None =
 
     src = resolve("generate", path) if path else DEFAULT_CONFIG
     cfg = OmegaConf.structured(GenerateConfig)
+    provenance = Provenance()
+    if src.exists():
+        doc = yamlfile.load_config(src, "generate config")
+        cfg = yamlfile.to_structured(doc, GenerateConfig, "configs/generate.yaml")
+        provenance = Provenance(doc)
+    cfg = apply_overrides(cfg, overrides, options, example="annotation.max_distance=40",
+                          reference="configs/generate.yaml", schema=GenerateConfig, provenance=provenance)
     try:
-        if src.exists():
-            cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
+        obj: GenerateConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/generate.yaml')}") from None
-    cfg = apply_overrides(cfg, overrides, options, example="annotation.max_distance=40",
-                          reference="configs/generate.yaml")
-    obj: GenerateConfig = OmegaConf.to_object(cfg)
-    validate_config(obj)
+    validate_config(obj, provenance)
     return obj
 
 
-def validate_config(c: GenerateConfig) -> None:
-    """Range and consistency checks that the types alone do not express."""
+def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> None:
+    """Range and consistency checks that the types alone do not express; each message starts with the key
+    and, where `provenance` knows it, the place that set the value (FILE:LINE:COL, the option or override)."""
+    provenance = provenance or Provenance()
+
     def need(cond: bool, msg: str) -> None:
         if not cond:
-            raise ConfigError(msg)
+            raise provenance.error(re.match(r"[A-Za-z_.]*", msg).group().rstrip("."), msg)
 
-    need(bool(re.fullmatch(r"[A-Za-z0-9._-]+", c.version)), f"version {c.version!r}: use letters, digits, . _ -")
+    problem = name_problem(c.version)
+    need(problem is None, f"version: {problem}")
     need(c.renderer in RENDERERS, f"renderer {c.renderer!r}: choose one of {', '.join(RENDERERS)}")
     need(c.renderer != "diffusion" or bool(c.weights), "renderer diffusion needs --weights DIR")
     if c.resolution:
-        parse_resolution(c.resolution)
+        try:
+            parse_resolution(c.resolution)
+        except ConfigError as e:
+            need(False, str(e))
     need(c.duration is None or 0.5 <= c.duration <= 600, f"duration {c.duration}: must be 0.5..600 s")
-    need(c.seed is None or c.seed >= 0, f"seed {c.seed}: must be >= 0")
+    need(c.seed is None or 0 <= c.seed <= MAX_SEED, f"seed {c.seed}: must be 0..{MAX_SEED}")
     for name in ("camera_rate", "lidar_rate", "keyframe_rate"):
         need(0 < getattr(c, name) <= 100, f"{name} {getattr(c, name)}: must be in (0, 100] Hz")
     for name in ("camera_rate", "lidar_rate"):
@@ -180,17 +197,19 @@ def validate_config(c: GenerateConfig) -> None:
          f"camera_timing {c.camera_timing!r}: choose one of {', '.join(CAMERA_TIMINGS)}")
     need(1 <= c.workers <= 64, f"workers {c.workers}: must be 1..64")
     a = c.annotation
-    need(a.max_distance > 0, "annotation.max_distance must be > 0")
-    need(a.stopped_speed >= 0, "annotation.stopped_speed must be >= 0")
+    need(0 < a.max_distance <= 1000, "annotation.max_distance must be in (0, 1000] m")
+    need(0 <= a.stopped_speed <= 100, "annotation.stopped_speed must be in [0, 100] m/s")
     need(0.0 <= c.splits.val_fraction <= 1.0, "splits.val_fraction must be in [0, 1]")
-    need(bool(re.fullmatch(r"[A-Za-z0-9_-]+", c.splits.prefix)), "splits.prefix: use letters, digits, _ -")
-    need(c.infos.max_sweeps >= 0, "infos.max_sweeps must be >= 0")
+    need(bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", c.splits.prefix)),
+         "splits.prefix: use 1 to 64 letters, digits, _ -, starting with a letter or digit")
+    need(0 <= c.infos.max_sweeps <= 100, "infos.max_sweeps must be 0..100")
     p = c.preview
     need(32 <= p.tile_width <= 1600 and p.tile_width % 2 == 0, "preview.tile_width must be even, 32..1600")
-    need(p.bev_range > 0, "preview.bev_range must be > 0")
+    need(0 < p.bev_range <= 1000, "preview.bev_range must be in (0, 1000] m")
     need(p.fps is None or 0 < p.fps <= 100, "preview.fps must be in (0, 100]")
     need(0 <= p.quality <= 10, "preview.quality must be 0..10")
     d = c.diffusion
     need(1 <= d.steps <= 1000, "diffusion.steps must be 1..1000")
     need(d.sampler in (None, "euler", "dpmsolver", "ddim"), "diffusion.sampler: choose euler, dpmsolver or ddim")
+    need(1 <= d.chunk_size <= 64, "diffusion.chunk_size must be 1..64")
     need(0 <= d.overlap < d.chunk_size, "diffusion: need 0 <= overlap < chunk_size")

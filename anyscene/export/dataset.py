@@ -8,7 +8,6 @@ with `overwrite`.
 """
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -25,34 +24,31 @@ SCENES = ".scenes"
 
 def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Callable[[str], None] | None = None
                  ) -> list:
-    """Validate every layout (the errors of all files at once, as one LayoutError) and apply the config's
-    duration and seed. Warnings go to `warn` (default: stderr)."""
-    from ..layout.validate import failed, validate_layout
-    from ..layout.yamlio import load_layout
+    """Apply the config's duration and seed to every layout and validate the result (a longer duration is
+    checked like one written in the file); the errors of all files at once, as one LayoutError. Warnings go
+    to `warn` (default: stderr). Returns a ValidLayout per file (`.layout`, and `.compile()` for its World,
+    reusing what the checks compiled)."""
+    from ..validation import load_valid
 
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
-    layouts, errors = [], []
-    for p in paths:
-        try:
-            layout, source = load_layout(p)
-        except LayoutError as e:
-            errors.extend(e.issues)
-            continue
-        issues = validate_layout(layout, source, str(p))
-        if failed(issues, strict=False):
-            errors.extend(issues)
-            continue
-        for issue in issues:
-            warn(str(issue))
-        layouts.append(layout)
-    if errors:
-        raise LayoutError(errors)
     changes = {}
     if config.duration is not None:
         changes["duration"] = float(config.duration)
     if config.seed is not None:
         changes["seed"] = int(config.seed)
-    return [dataclasses.replace(lay, **changes) for lay in layouts]
+    layouts, errors = [], []
+    for p in paths:
+        try:
+            valid = load_valid(p, changes)
+        except LayoutError as e:
+            errors.extend(e.issues)
+            continue
+        for issue in valid.issues:
+            warn(str(issue))
+        layouts.append(valid)
+    if errors:
+        raise LayoutError(errors)
+    return layouts
 
 
 def unique_names(layouts: Sequence) -> list[str]:
@@ -73,13 +69,11 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
     folder are checked, all before anything is written. `on_progress(done, total)` counts sensor frames;
     without it a tqdm bar on stderr shows them when `config.progress` is on.
     """
-    from ..world import World
-
-    layouts = load_layouts(layout_paths, config)
-    names = unique_names(layouts)
+    valid = load_layouts(layout_paths, config)
+    names = unique_names([v.layout for v in valid])
     rig = config.check_sensors()
     check_output(Path(out_dir), config.overwrite)
-    total = sum(frame_count(lay.duration, config, len(rig.cameras)) for lay in layouts)
+    total = sum(frame_count(v.layout, config, len(rig.cameras)) for v in valid)
     bar = None
     if on_progress is None and config.progress:
         from tqdm import tqdm
@@ -99,10 +93,10 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
     try:
         with atomic_folder(Path(out_dir), config.overwrite, marker=True) as tmp:
             scene_dirs = []
-            for lay, name in zip(layouts, names):
+            for v, name in zip(valid, names):
                 if bar is not None:
                     bar.set_description(name)
-                world = World.compile(lay)
+                world = v.compile()
                 scene_dir = tmp / SCENES / name
                 write_scene_folder(world, scene_dir, config, rig, name=name, on_frames=advance)
                 scene_dirs.append(scene_dir)

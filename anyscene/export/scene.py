@@ -127,7 +127,13 @@ def write_scene_folder(world, folder, config: GenerateConfig, rig, *, name: str,
     return fragment
 
 
-def frame_count(world_duration: float, config: GenerateConfig, n_cameras: int = 6) -> int:
-    """Sensor frames (camera images + LiDAR sweeps) a scene of this duration produces at the config's rates."""
-    tl = regular_timeline(world_duration, config.camera_rate, config.lidar_rate, config.keyframe_rate, "count")
+def frame_count(layout, config: GenerateConfig, n_cameras: int = 6) -> int:
+    """Sensor frames (camera images + LiDAR sweeps) a layout's scene produces: at the config's rates, or as its
+    recorded timeline says (an estimate there: the shortest camera chain bounds the instants)."""
+    recorded = getattr(layout, "timeline", None)
+    if recorded is not None:
+        end = layout.duration + 1e-6
+        images = min((sum(t <= end for t in c.times) for c in recorded.cameras), default=0)
+        return n_cameras * images + sum(t <= end for t in recorded.lidar)
+    tl = regular_timeline(layout.duration, config.camera_rate, config.lidar_rate, config.keyframe_rate, "count")
     return n_cameras * tl.n_camera_instants + len(tl.lidar)

@@ -13,12 +13,20 @@ import numpy as np
 
 from ..classes import AGENT_CLASSES
 from ..errors import Issue, Location
+from ..names import name_problem
 from ..classes import SHAPE_VARIANTS, STATIC_PROPS
 from .geometry import polyline_arclength, road_centerline
 from .schema import Ego, Layout, Road, Trajectory
 from .yamlio import SourceMap
 
 TIME_EPS = 1e-9  # s: times closer than this are the same instant
+MAX_MAP_SIDE = 5000.0  # m: the longest side of a map's extent
+MAX_MAP_AREA = 1.0e6  # m²: the largest map extent (its rasters take 6 bytes per 0.1 m cell)
+MAX_ROAD_LENGTH = 10_000.0  # m: the longest road centreline
+MAX_TOTAL_ROAD_LENGTH = 50_000.0  # m: all road centrelines together
+MAX_CROSSWALK_SIDE = 200.0  # m: the largest extent of a crosswalk polygon
+MAX_WAYPOINT_SECONDS = 50_000.0  # s: the time spans of all waypoint trajectories together (each is sampled
+# every 20 ms when compiled)
 MAX_TURN_COS = float(np.cos(np.radians(150.0)))  # sharper turns fold the lanes' offset lines over themselves
 
 
@@ -73,6 +81,14 @@ class Usable:
     ego: bool = True
     extent: bool = True
 
+    def covers(self, layout: Layout) -> bool:
+        """Whether every part of `layout` is sound."""
+        m = layout.map
+        return (len(self.roads) == len(m.roads) and len(self.crosswalks) == len(m.crosswalks)
+                and len(self.areas) == len(m.areas) and len(self.buildings) == len(m.buildings)
+                and len(self.props) == len(m.props) and len(self.agents) == len(layout.agents) and self.ego
+                and self.extent)
+
 
 def suggest(value: str, names) -> str:
     """'; did you mean 'x'?' for the closest known name, or the list of names when none is close."""
@@ -84,16 +100,31 @@ def suggest(value: str, names) -> str:
 def check_structure(layout: Layout, f: Findings) -> Usable:
     """Run every motion-free check; return what can be compiled."""
     use = Usable()
+    problem = name_problem(layout.name)
+    if problem:
+        f.error("name", problem)
     _check_ids(layout, f)
     if layout.map.extent is not None:
         x0, y0, x1, y1 = layout.map.extent
         if not (x0 < x1 and y0 < y1):
             f.error("map.extent", "needs xmin < xmax and ymin < ymax, as [xmin, ymin, xmax, ymax]")
             use.extent = False
+        else:
+            use.extent = check_map_size((x0, y0, x1, y1), "map.extent", f)
     roads = {}
+    total = 0.0
     for i, r in enumerate(layout.map.roads):
         roads.setdefault(r.id, r)
-        if _check_road(r, f"map.roads[{i}]", f) and roads[r.id] is r:  # a duplicate id is already an error
+        length = float(polyline_arclength(np.asarray(r.centerline, dtype=np.float64).reshape(-1, 2))[-1])
+        total += length
+        if length > MAX_ROAD_LENGTH:
+            f.error(f"map.roads[{i}].centerline", f"the centreline is {length / 1000:.1f} km long; a road may be "
+                                                  f"at most {MAX_ROAD_LENGTH / 1000:g} km long")
+        elif total > MAX_TOTAL_ROAD_LENGTH:
+            f.error(f"map.roads[{i}].centerline", f"the roads up to this one are {total / 1000:.1f} km long "
+                                                  f"together; at most {MAX_TOTAL_ROAD_LENGTH / 1000:g} km are "
+                                                  "allowed in one map")
+        elif _check_road(r, f"map.roads[{i}]", f) and roads[r.id] is r:  # a duplicate id is already an error
             use.roads.add(i)
     good_roads = {layout.map.roads[i].id for i in use.roads}
     cw_ids: set[str] = set()
@@ -104,6 +135,11 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
             ok = False
         elif cw.polygon is not None:
             ok = check_polygon(cw.polygon, f"{path}.polygon", f)
+            pts = np.asarray(cw.polygon, dtype=np.float64).reshape(-1, 2)
+            side = float(np.max(pts.max(axis=0) - pts.min(axis=0))) if len(pts) else 0.0
+            if ok and side > MAX_CROSSWALK_SIDE:
+                f.error(f"{path}.polygon", f"the crosswalk spans {side:.0f} m; at most {MAX_CROSSWALK_SIDE:g} m")
+                ok = False
         else:
             ok = _check_crosswalk_on_road(cw, path, roads, good_roads, f)
         if ok and cw.id not in cw_ids:  # a duplicate id is already an error
@@ -146,7 +182,38 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
             use.agents.add(i)
     if layout.ego is not None:
         use.ego = _check_ego(layout.ego, layout, f)
+    _check_waypoint_time(layout, use, f)
     return use
+
+
+def _check_waypoint_time(layout: Layout, use: Usable, f: Findings) -> None:
+    """The waypoint trajectories' time spans stay within MAX_WAYPOINT_SECONDS together (compile time and
+    memory grow with them); the agents past the bound are left out of the scene checks."""
+    total = 0.0
+    for i, a in enumerate(layout.agents):
+        wps = a.trajectory.waypoints
+        if not wps or i not in use.agents:
+            continue
+        total += wps[-1].t - wps[0].t
+        if total > MAX_WAYPOINT_SECONDS:
+            f.error(f"agents[{i}].trajectory.waypoints", f"the waypoint trajectories up to this agent span "
+                                                         f"{total:,.0f} s together; at most "
+                                                         f"{MAX_WAYPOINT_SECONDS:,.0f} s are allowed in one "
+                                                         "scene (fewer agents or shorter trajectories)")
+            use.agents -= {j for j in use.agents if j >= i}
+            return
+
+
+def check_map_size(extent, path: str, f: Findings, what: str = "the map") -> bool:
+    """The map's rasters stay bounded: sides of at most MAX_MAP_SIDE and an area of at most MAX_MAP_AREA."""
+    x0, y0, x1, y1 = extent
+    w, h = x1 - x0, y1 - y0
+    if max(w, h) > MAX_MAP_SIDE or w * h > MAX_MAP_AREA:
+        f.error(path, f"{what} spans {w / 1000:.2f} km × {h / 1000:.2f} km; a map may be at most "
+                      f"{MAX_MAP_SIDE / 1000:g} km on a side and {MAX_MAP_AREA / 1e6:g} km² in area "
+                      "(shorten the roads or trajectories, or set a smaller map.extent)")
+        return False
+    return True
 
 
 def _check_ids(layout: Layout, f: Findings) -> None:

@@ -69,11 +69,12 @@ def type_name(tp) -> str:
 
 
 def _num(v) -> str:
-    return f"{v:g}" if isinstance(v, float) else str(v)
+    return f"{v:g}".replace("e+0", "e").replace("e+", "e") if isinstance(v, float) else str(v)
 
 
 def type_cell(f: dataclasses.Field, tp) -> str:
-    """The type with its bounds: 'number ≥ 0', 'integer in [0, 8]', 'string, one of: a, b'."""
+    """The type with its bounds: 'number ≥ 0', 'integer in [0, 8]', 'string, one of: a, b'; for lists of numbers
+    or points the bounds hold for every number."""
     meta = f.metadata
     text = type_name(tp)
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
@@ -85,6 +86,8 @@ def type_cell(f: dataclasses.Field, tp) -> str:
         text += f" ≤ {_num(hi)}"
     if choices:
         text += ", one of: " + ", ".join(f"`{c}`" for c in choices)
+    if meta.get("max_items") is not None:
+        text += f", at most {meta['max_items']} entries"
     return text
 
 

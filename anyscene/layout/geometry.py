@@ -16,6 +16,31 @@ STOP_LINE_WIDTH = 0.4  # m
 STRIPE, STRIPE_GAP = 0.5, 0.5  # m: zebra stripes
 
 
+def prop_footprint(xy, yaw: float, length: float, width: float):
+    """The rectangle of a prop (shapely Polygon), length along yaw."""
+    from shapely.geometry import Polygon
+
+    c, s = np.cos(yaw), np.sin(yaw)
+    hl, hw = length / 2, width / 2
+    pts = [(xy[0] + c * u - s * v, xy[1] + s * u + c * v) for u, v in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]
+    return Polygon(pts)
+
+
+def boxes_overlap(c1, yaw1, h1, c2, yaw2, h2) -> np.ndarray:
+    """Separating-axis test of K pairs of oriented rectangles: centres (K, 2), headings (K,) rad, half
+    length/width (K, 2). True where the interiors overlap (touching is not overlapping)."""
+    u1 = np.stack([np.cos(yaw1), np.sin(yaw1)], -1)
+    u2 = np.stack([np.cos(yaw2), np.sin(yaw2)], -1)
+    v1, v2 = np.stack([-u1[:, 1], u1[:, 0]], -1), np.stack([-u2[:, 1], u2[:, 0]], -1)
+    d = c2 - c1
+    separated = np.zeros(len(d), dtype=bool)
+    for a in (u1, v1, u2, v2):
+        r1 = h1[:, 0] * np.abs(np.sum(u1 * a, -1)) + h1[:, 1] * np.abs(np.sum(v1 * a, -1))
+        r2 = h2[:, 0] * np.abs(np.sum(u2 * a, -1)) + h2[:, 1] * np.abs(np.sum(v2 * a, -1))
+        separated |= np.abs(np.sum(d * a, -1)) >= r1 + r2
+    return ~separated
+
+
 def polyline_arclength(pts: np.ndarray) -> np.ndarray:
     """Cumulative arc length (N,) of points (N, 2)."""
     return np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])

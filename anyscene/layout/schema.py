@@ -15,12 +15,24 @@ Polyline = tuple[Vec2, ...]
 
 SCHEMA_VERSION = 1
 
+# Limits that keep every number finite and every scene bounded in memory and time (docs/layout.md, "Limits").
+COORD = 1e6  # m: every coordinate lies in [-COORD, COORD]
+MAX_TIME = 3600.0  # s: times (waypoints, presence, lane start)
+MAX_SPEED = 100.0  # m/s: any speed or velocity component
+MAX_SIZE = 100.0  # m: box lengths, widths and heights
+MAX_SEED = 2 ** 31 - 1
+MAX_POINTS = 5000  # points of one polyline or polygon
+MAX_AGENTS = 1000  # agents of one scene
+MAX_PROPS = 2000  # props of one scene
+
 
 def spec(doc: str, *, unit: str = "", default=None, factory=None, lo: float | None = None,
-         hi: float | None = None, example: str = "", required: bool = False, choices: tuple = ()):
-    """A documented field. `lo`/`hi` bound numbers (inclusive); `choices` bounds strings."""
+         hi: float | None = None, example: str = "", required: bool = False, choices: tuple = (),
+         max_items: int | None = None):
+    """A documented field. `lo`/`hi` bound numbers (inclusive; for lists of numbers and points, every number);
+    `choices` bounds strings; `max_items` bounds the length of a list."""
     meta = {"doc": doc, "unit": unit, "lo": lo, "hi": hi, "example": example, "required": required,
-            "choices": choices}
+            "choices": choices, "max_items": max_items}
     if required:
         return field(metadata=meta)
     if factory is not None:
@@ -43,7 +55,7 @@ class Road:
 
     id: str = spec("unique road name, referenced by lanes and crosswalks", required=True, example="main")
     centerline: Polyline = spec("centreline points in the world frame; at least 2", unit="m", required=True,
-                                example="[[-80, 0], [80, 0]]")
+                                lo=-COORD, hi=COORD, max_items=MAX_POINTS, example="[[-80, 0], [80, 0]]")
     smooth: bool = spec("interpolate the points with a Catmull-Rom spline (curved roads)", default=False,
                         example="true")
     lanes: LaneCounts = spec("lane counts per direction", factory=LaneCounts, example="{forward: 2, backward: 2}")
@@ -61,10 +73,11 @@ class Crosswalk:
     id: str = spec("unique crosswalk name", required=True, example="cw_north")
     road: Optional[str] = spec("road it crosses (with `s`)", example="main")
     s: Optional[float] = spec("arc length along the road's centreline of the crossing's middle", unit="m",
-                              example="25.0")
+                              lo=0.0, hi=2 * COORD, example="25.0")
     width: float = spec("extent along the road", unit="m", default=4.0, lo=1.0, hi=20.0, example="5.0")
     polygon: Optional[Polyline] = spec("explicit outline instead of road/s; stripes run along its first edge",
-                                       unit="m", example="[[0,0],[4,0],[4,10],[0,10]]")
+                                       unit="m", lo=-COORD, hi=COORD, max_items=MAX_POINTS,
+                                       example="[[0,0],[4,0],[4,10],[0,10]]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,8 +88,8 @@ class Area:
                     required=True, example="vegetation",
                     choices=("terrain", "vegetation", "other_flat", "parking", "sidewalk", "driveable_surface",
                              "manmade", "others"))
-    polygon: Polyline = spec("outline, at least 3 points", unit="m", required=True,
-                             example="[[10,10],[30,10],[30,30]]")
+    polygon: Polyline = spec("outline, at least 3 points", unit="m", required=True, lo=-COORD, hi=COORD,
+                             max_items=MAX_POINTS, example="[[10,10],[30,10],[30,30]]")
     height: float = spec("height above ground; 0 for a flat surface", unit="m", default=0.0, lo=0.0, hi=30.0,
                          example="1.2")
 
@@ -86,8 +99,8 @@ class Building:
     """A building: footprint extruded to a height, class manmade."""
 
     id: str = spec("unique building name", required=True, example="b_north")
-    footprint: Polyline = spec("outline, at least 3 points", unit="m", required=True,
-                               example="[[12,12],[40,12],[40,40],[12,40]]")
+    footprint: Polyline = spec("outline, at least 3 points", unit="m", required=True, lo=-COORD, hi=COORD,
+                               max_items=MAX_POINTS, example="[[12,12],[40,12],[40,40],[12,40]]")
     height: float = spec("roof height", unit="m", default=10.0, lo=1.0, hi=300.0, example="18")
 
 
@@ -98,10 +111,10 @@ class Prop:
 
     id: str = spec("unique name (shares the namespace of agent ids)", required=True, example="cone_1")
     cls: str = spec("an agent class or pole, sign, bench, hydrant, tree", required=True, example="traffic_cone")
-    xy: Vec2 = spec("centre on the ground", unit="m", required=True, example="[12.0, -3.5]")
+    xy: Vec2 = spec("centre on the ground", unit="m", required=True, lo=-COORD, hi=COORD, example="[12.0, -3.5]")
     yaw: float = spec("heading of the length axis", unit="rad", default=0.0, lo=-7.0, hi=7.0, example="1.57")
     size: Optional[Size3] = spec("length, width, height; the class default when omitted", unit="m",
-                                 example="[0.4, 0.4, 0.7]")
+                                 hi=MAX_SIZE, example="[0.4, 0.4, 0.7]")
     shape: Optional[str] = spec("shape variant of the class (docs/shapes.md lists them); default: picked "
                                 "per instance", example="round")
 
@@ -112,27 +125,28 @@ class Map:
 
     extent: Optional[tuple[float, float, float, float]] = spec(
         "xmin, ymin, xmax, ymax of the map; default: the bounds of all geometry and trajectories plus 80 m",
-        unit="m", example="[-150, -150, 150, 150]")
+        unit="m", lo=-COORD, hi=COORD, example="[-150, -150, 150, 150]")
     ground: str = spec("class of the ground outside roads, sidewalks and areas", default="terrain",
                        choices=("terrain", "other_flat", "sidewalk", "vegetation", "driveable_surface"),
                        example="other_flat")
-    roads: tuple[Road, ...] = spec("roads", factory=tuple, example="see Road")
-    crosswalks: tuple[Crosswalk, ...] = spec("zebra crossings", factory=tuple, example="see Crosswalk")
-    areas: tuple[Area, ...] = spec("static areas by class", factory=tuple, example="see Area")
-    buildings: tuple[Building, ...] = spec("buildings", factory=tuple, example="see Building")
-    props: tuple[Prop, ...] = spec("static objects", factory=tuple, example="see Prop")
+    roads: tuple[Road, ...] = spec("roads", factory=tuple, max_items=100, example="see Road")
+    crosswalks: tuple[Crosswalk, ...] = spec("zebra crossings", factory=tuple, max_items=500, example="see Crosswalk")
+    areas: tuple[Area, ...] = spec("static areas by class", factory=tuple, max_items=1000, example="see Area")
+    buildings: tuple[Building, ...] = spec("buildings", factory=tuple, max_items=2000, example="see Building")
+    props: tuple[Prop, ...] = spec("static objects", factory=tuple, max_items=MAX_PROPS, example="see Prop")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Waypoint:
     """A timed waypoint. Position (and velocity, where given) are met exactly at time `t`."""
 
-    t: float = spec("time from scene start", unit="s", required=True, lo=0.0, example="2.5")
-    xy: Vec2 = spec("centre position on the ground", unit="m", required=True, example="[3.0, 12.0]")
+    t: float = spec("time from scene start", unit="s", required=True, lo=0.0, hi=MAX_TIME, example="2.5")
+    xy: Vec2 = spec("centre position on the ground", unit="m", required=True, lo=-COORD, hi=COORD,
+                    example="[3.0, 12.0]")
     velocity: Optional[Vec2] = spec("velocity vector at t; estimated from neighbours when omitted", unit="m/s",
-                                    example="[1.4, 0.0]")
+                                    lo=-MAX_SPEED, hi=MAX_SPEED, example="[1.4, 0.0]")
     speed: Optional[float] = spec("speed at t along the path's direction (instead of velocity)", unit="m/s",
-                                  lo=0.0, example="1.4")
+                                  lo=0.0, hi=MAX_SPEED, example="1.4")
     yaw: Optional[float] = spec("heading at t; follows the velocity when omitted", unit="rad", lo=-7.0, hi=7.0,
                                 example="0.0")
 
@@ -142,17 +156,19 @@ class LaneFollow:
     """Driving along a lane's centreline: s(t) = s + speed·t + acceleration·t²/2, never backwards."""
 
     road: str = spec("road id", required=True, example="main")
-    lane: int = spec("lane: 1..forward (1 next to the centreline) or -1..-backward", required=True,
+    lane: int = spec("lane: 1..forward (1 next to the centreline) or -1..-backward", required=True, lo=-8, hi=8,
                      example="1")
-    s: float = spec("arc length along the lane at t = start", unit="m", default=0.0, lo=0.0, example="20")
-    speed: float = spec("speed at t = start", unit="m/s", default=0.0, lo=0.0, example="10")
+    s: float = spec("arc length along the lane at t = start", unit="m", default=0.0, lo=0.0, hi=2 * COORD,
+                    example="20")
+    speed: float = spec("speed at t = start", unit="m/s", default=0.0, lo=0.0, hi=MAX_SPEED, example="10")
     acceleration: float = spec("constant acceleration; the agent stops at speed 0", unit="m/s²", default=0.0,
                                lo=-15.0, hi=15.0, example="-1.5")
     stop_s: Optional[float] = spec("arc length at which to come to rest, braking at `deceleration`", unit="m",
-                                   lo=0.0, example="60")
+                                   lo=0.0, hi=2 * COORD, example="60")
     deceleration: float = spec("braking rate used with `stop_s`", unit="m/s²", default=3.0, lo=0.1, hi=15.0,
                                example="2.5")
-    start: float = spec("time at which the agent is at `s`", unit="s", default=0.0, lo=0.0, example="0")
+    start: float = spec("time at which the agent is at `s`", unit="s", default=0.0, lo=0.0, hi=MAX_TIME,
+                        example="0")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,6 +176,7 @@ class Trajectory:
     """Exactly one of `waypoints` or `lane`."""
 
     waypoints: Optional[tuple[Waypoint, ...]] = spec("timed waypoints; one waypoint = standing still",
+                                                      max_items=MAX_POINTS,
                                                       example="- {t: 0, xy: [0, 0], speed: 1.4}")
     lane: Optional[LaneFollow] = spec("lane following", example="{road: main, lane: 1, s: 0, speed: 12}")
 
@@ -168,7 +185,8 @@ class Trajectory:
 class Ego:
     """The recording car. Its rear-axle centre on the ground is the ego frame's origin."""
 
-    size: Size3 = spec("length, width, height", unit="m", default=(4.08, 1.73, 1.56), example="[4.6, 1.9, 1.6]")
+    size: Size3 = spec("length, width, height", unit="m", default=(4.08, 1.73, 1.56), hi=MAX_SIZE,
+                       example="[4.6, 1.9, 1.6]")
     rear_overhang: float = spec("distance from the rear axle to the rear bumper", unit="m", default=0.9,
                                 lo=0.0, hi=3.0, example="0.85")
     trajectory: Trajectory = spec("where the rear-axle centre goes", required=True,
@@ -182,13 +200,13 @@ class Agent:
     id: str = spec("unique name", required=True, example="ped_1")
     cls: str = spec("agent class (see the class table)", required=True, example="pedestrian")
     size: Optional[Size3] = spec("length, width, height; the class default when omitted", unit="m",
-                                 example="[4.5, 1.9, 1.6]")
+                                 hi=MAX_SIZE, example="[4.5, 1.9, 1.6]")
     shape: Optional[str] = spec("shape variant of the class (docs/shapes.md lists them); default: picked "
                                 "per instance (cycles: with_rider)", example="suv")
     appear: Optional[float] = spec("first time present; default: start of its trajectory", unit="s", lo=0.0,
-                                   example="3.0")
+                                   hi=MAX_TIME, example="3.0")
     disappear: Optional[float] = spec("last time present; default: end of its trajectory", unit="s", lo=0.0,
-                                      example="20.0")
+                                      hi=MAX_TIME, example="20.0")
     trajectory: Trajectory = spec("motion", required=True, example="see Trajectory")
 
 
@@ -200,22 +218,24 @@ class Environment:
                               lo=0.0, hi=24.0, example="18.5")
     weather: str = spec("clear, overcast, fog or rain", default="clear",
                         choices=("clear", "overcast", "fog", "rain"), example="overcast")
-    tags: tuple[str, ...] = spec("free tags for filtering and prompts", factory=tuple, example="[dusk, urban]")
+    tags: tuple[str, ...] = spec("free tags for filtering and prompts", factory=tuple, max_items=64,
+                                 example="[dusk, urban]")
 
 
 @dataclass(frozen=True, kw_only=True)
 class Layout:
     """One scene."""
 
-    name: str = spec("scene name, used for file and scene names", required=True, example="four_way")
+    name: str = spec("scene name, used for file and folder names: 1 to 64 letters, digits, '.', '_' or '-', "
+                     "starting with a letter or digit", required=True, example="four_way")
     duration: float = spec("scene length", unit="s", default=20.0, lo=0.5, hi=600.0, example="30")
     version: int = spec("layout language version", default=SCHEMA_VERSION, lo=1, hi=SCHEMA_VERSION, example="1")
-    seed: int = spec("seed for everything random (textures, noise)", default=0, lo=0, example="7")
+    seed: int = spec("seed for everything random (textures, noise)", default=0, lo=0, hi=MAX_SEED, example="7")
     description: str = spec("free text", default="", example="left turn across traffic")
     environment: Environment = spec("light and weather", factory=Environment, example="see Environment")
     map: Map = spec("the static world", factory=Map, example="see Map")
     ego: Optional[Ego] = spec("the recording car; default: standing at the origin facing +x", example="see Ego")
-    agents: tuple[Agent, ...] = spec("dynamic objects", factory=tuple, example="see Agent")
+    agents: tuple[Agent, ...] = spec("dynamic objects", factory=tuple, max_items=MAX_AGENTS, example="see Agent")
 
     def agent(self, agent_id: str) -> Agent:
         """The agent named `agent_id`; KeyError when absent."""

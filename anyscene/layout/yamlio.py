@@ -10,18 +10,15 @@ import types
 import typing
 from pathlib import Path
 
+from .. import yamlfile
 from ..errors import Issue, LayoutError, Location
 from .schema import PY_NAME, YAML_KEY, Layout
 
 SourceMap = dict[str, Location]
-
-
-def _yaml():
-    from ruamel.yaml import YAML
-
-    y = YAML(typ="rt")
-    y.allow_duplicate_keys = False
-    return y
+MAX_LAYOUT_BYTES = 1 << 20  # 1 MiB: the largest layout file read
+MAX_LAYOUT_NODES = 500_000  # YAML values in one layout, aliases expanded
+MAX_STRING_CHARS = 10_000  # characters of one string (names, descriptions, tags)
+MAX_READER_ISSUES = 1000  # problems kept while reading one file; the rest are counted
 
 
 class _Reader:
@@ -30,6 +27,7 @@ class _Reader:
     def __init__(self, file: str):
         self.file = file
         self.issues: list[Issue] = []
+        self.dropped = 0  # issues past MAX_READER_ISSUES
         self.source: SourceMap = {}
 
     def loc(self, path: str, parent=None, key=None) -> Location:
@@ -49,6 +47,9 @@ class _Reader:
         return Location(self.file, line + 1, col + 1, path)
 
     def error(self, loc: Location, message: str) -> None:
+        if len(self.issues) >= MAX_READER_ISSUES:  # the rest are counted, not kept
+            self.dropped += 1
+            return
         self.issues.append(Issue(loc, message))
 
     def read(self, node, tp, path: str, loc: Location):
@@ -96,6 +97,9 @@ class _Reader:
             if not isinstance(node, str):
                 self.error(loc, f"{path}: expected a string, got {_kind(node)}")
                 return None
+            if len(node) > MAX_STRING_CHARS:
+                self.error(loc, f"{path}: a string of {len(node)} characters; at most {MAX_STRING_CHARS} are allowed")
+                return None
             return str(node)
         raise TypeError(f"unsupported schema type {tp!r}")  # a bug in the schema, not in the user's file
 
@@ -111,11 +115,18 @@ class _Reader:
             name = PY_NAME.get(key, key)
             kpath = f"{path}.{key}" if path else str(key)
             if name not in fields or key in PY_NAME.values() and key not in known:
-                hint = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+                if len(self.issues) >= MAX_READER_ISSUES:
+                    self.dropped += 1
+                    continue
+                hint = difflib.get_close_matches(str(key)[:100], known, n=1, cutoff=0.6)
                 more = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(known)}"
                 self.error(self._key_loc(kpath, node, key), f"unknown key '{key}' in {path or 'layout'}{more}")
                 continue
             vloc = self.loc(kpath, node, key)
+            most = fields[name].metadata.get("max_items")
+            if most is not None and isinstance(node[key], list) and len(node[key]) > most:
+                self.error(vloc, f"{kpath}: {len(node[key])} entries; at most {most} are allowed")
+                continue
             value = self.read(node[key], hints[name], kpath, vloc)
             if value is None:
                 if node[key] is None and not fields[name].metadata.get("required"):
@@ -141,17 +152,37 @@ class _Reader:
         except (AttributeError, KeyError, TypeError):
             return self.loc(path, node)
 
-    def check_range(self, value, meta, path, loc) -> None:
+    def check_range(self, value, meta, path, loc) -> bool:
+        """Report a number outside [lo, hi] (for lists of numbers or points: the first such number) or a
+        string outside its choices; False when reported."""
         lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+        if isinstance(value, tuple):
+            for i, v in enumerate(value):
+                sub = f"{path}[{i}]"
+                if not self.check_range(v, {"lo": lo, "hi": hi}, sub, self.source.get(sub, loc)):
+                    return False
+            return True
+        before = len(self.issues)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            allowed = ("; allowed: " + (f"{_num(lo)} to {_num(hi)}" if lo is not None and hi is not None else
+                                        f"at least {_num(lo)}" if lo is not None else f"at most {_num(hi)}"))
             if lo is not None and value < lo:
-                self.error(loc, f"{path}: {value} is below the minimum {lo}")
+                self.error(loc, f"{path}: {_num(value)} is below the minimum {_num(lo)}{allowed}")
             if hi is not None and value > hi:
-                self.error(loc, f"{path}: {value} is above the maximum {hi}")
+                self.error(loc, f"{path}: {_num(value)} is above the maximum {_num(hi)}{allowed}")
         if choices and isinstance(value, str) and value not in choices:
             hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
             more = f"did you mean '{hint[0]}'? " if hint else ""
             self.error(loc, f"{path}: unknown value '{value}'; {more}expected one of: {', '.join(choices)}")
+        return len(self.issues) == before
+
+
+def _num(v) -> str:
+    """A number as written in messages: 9.0, 1e6, 1e308."""
+    text = str(v)
+    if isinstance(v, float) and ("e" in text or abs(v) >= 1e5):
+        text = f"{v:.6g}".replace("e+0", "e").replace("e+", "e")
+    return text
 
 
 def _kind(node) -> str:
@@ -164,41 +195,34 @@ def _kind(node) -> str:
     if isinstance(node, list):
         return "a list"
     if isinstance(node, str):
-        return f"string '{node}'"
+        return f"string '{node if len(node) <= 60 else node[:57] + '...'}'"
     return f"{type(node).__name__} {node}"
 
 
 def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
     """Parse YAML text into a Layout and the source location of every value; raise LayoutError on any issue."""
-    from ruamel.yaml.error import MarkedYAMLError
-
     try:
-        node = _yaml().load(text)
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
-        raise LayoutError([Issue(Location(file, line, col), f"YAML syntax error: {problem}")]) from None
-    except Exception as e:  # ruamel raises a few unmarked errors (duplicate keys, bad unicode)
-        raise LayoutError([Issue(Location(file), f"YAML error: {e}")]) from None
+        node = yamlfile.parse(text, file, max_nodes=MAX_LAYOUT_NODES)
+    except yamlfile.YamlFileError as e:
+        raise LayoutError([Issue(e.location, e.message)]) from None
     if node is None:
         raise LayoutError([Issue(Location(file, 1, 1), "the file is empty; a layout needs at least 'name'")])
     reader = _Reader(file)
     layout = reader.read_dataclass(node, Layout, "", Location(file, 1, 1))
+    if reader.dropped:
+        reader.issues.append(Issue(Location(file), f"... and {reader.dropped:,} more problems in the file"))
     if reader.issues or layout is None:
         raise LayoutError(reader.issues or [Issue(Location(file, 1, 1), "not a layout")])
     return layout, reader.source
 
 
 def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
-    """Read a layout file (syntax, keys, types, ranges). Scene checks are `validate_layout`'s job."""
-    path = Path(path)
+    """Read a layout file (syntax, keys, types, ranges) of at most MAX_LAYOUT_BYTES. Scene checks are
+    `anyscene.validation.validate_layout`'s job."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LayoutError([Issue(Location(str(path)), "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise LayoutError([Issue(Location(str(path)), f"cannot read the file: {e}")]) from None
+        text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    except yamlfile.YamlFileError as e:
+        raise LayoutError([Issue(e.location, e.message)]) from None
     return parse_layout(text, str(path))
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..classes import AGENT_CLASSES
-from ..config_io import apply_overrides, omegaconf_message
+from .. import yamlfile
+from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..errors import ConfigError
 from ..resources import config_dir, resolve
 from ..world.static import STATIC_PROPS
@@ -114,16 +115,16 @@ def load_sampler_config(path: str | Path | None = None, overrides: Sequence[str]
     from omegaconf.errors import OmegaConfBaseException
 
     src = resolve("sampler", path) if path else DEFAULT_CONFIG
-    cfg = OmegaConf.structured(SamplerConfig)
+    doc = yamlfile.load_config(src, "sampler config")
+    cfg = yamlfile.to_structured(doc, SamplerConfig, "configs/sampler/default.yaml")
+    provenance = Provenance(doc)
+    cfg = apply_overrides(cfg, overrides, options, example="density.vehicles=2", schema=SamplerConfig,
+                          reference="configs/sampler/default.yaml", provenance=provenance)
     try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
+        obj: SamplerConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
         raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/sampler/default.yaml')}") from None
-    except Exception as e:  # YAML syntax errors come from the yaml parser
-        raise ConfigError(f"{src}: cannot read the config: {str(e).splitlines()[0]}") from None
-    cfg = apply_overrides(cfg, overrides, options, example="density.vehicles=2")
-    obj: SamplerConfig = OmegaConf.to_object(cfg)
-    validate_sampler_config(obj, str(src))
+    validate_sampler_config(obj, str(src), provenance)
     return obj
 
 
@@ -132,25 +133,30 @@ def sampler_config_from_dict(data: dict, where: str = "sampler config") -> Sampl
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    doc = yamlfile.YamlDoc(where, data)
+    cfg = yamlfile.to_structured(doc, SamplerConfig, "configs/sampler/default.yaml")
     try:
-        cfg = OmegaConf.merge(OmegaConf.structured(SamplerConfig), OmegaConf.create(data))
+        obj: SamplerConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
         raise ConfigError(f"{where}: {omegaconf_message(e, 'configs/sampler/default.yaml')}") from None
-    obj: SamplerConfig = OmegaConf.to_object(cfg)
     validate_sampler_config(obj, where)
     return obj
 
 
-def validate_sampler_config(c: SamplerConfig, where: str = "sampler config") -> None:
-    """Range and consistency checks the types alone do not express; ConfigError names the key."""
+def validate_sampler_config(c: SamplerConfig, where: str = "sampler config",
+                            provenance: Provenance | None = None) -> None:
+    """Range and consistency checks the types alone do not express; ConfigError names the key and, where
+    `provenance` knows it, the line (or option, or override) that set it."""
     def need(cond: bool, key: str, msg: str) -> None:
         if not cond:
-            raise ConfigError(f"{where}: {key}: {msg}")
+            place = provenance.where(key) if provenance is not None else ""
+            raise ConfigError(f"{place or where}: {key}: {msg}")
 
-    need(bool(re.fullmatch(r"[A-Za-z0-9_-]+", c.name_prefix)), "name_prefix", "use letters, digits, _ and -")
-    need(c.seed >= 0, "seed", "must be >= 0")
+    need(bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}", c.name_prefix)), "name_prefix",
+         "use 1 to 48 letters, digits, _ and -, starting with a letter or digit")
+    need(0 <= c.seed <= 2 ** 31 - 1, "seed", "must be within 0..2147483647")
     need(1.0 <= c.duration <= 600.0, "duration", "must be within 1..600 s")
-    need(c.max_retries >= 0, "max_retries", "must be >= 0")
+    need(0 <= c.max_retries <= 100, "max_retries", "must be within 0..100")
     _weights(c.templates, TEMPLATES, "templates", need)
     _weights(c.vehicle_classes, [k for k, v in AGENT_CLASSES.items() if v.kind in ("vehicle", "cycle")],
              "vehicle_classes", need)

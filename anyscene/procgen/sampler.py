@@ -15,7 +15,7 @@ import numpy as np
 from ..atomic import atomic_folder
 from ..errors import Issue, LayoutError, Location
 from ..layout.schema import Environment, Layout, Map
-from ..layout.validate import check_layout
+from ..validation import check_layout
 from ..layout.yamlio import dump_layout
 from .network import compile_network, jaywalk_spots
 from .pedestrians import plan_crossers, plan_walkers, sidewalk_length

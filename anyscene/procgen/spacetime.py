@@ -14,7 +14,7 @@ import numpy as np
 from ..layout.geometry import RoadGeometry
 from ..layout.motion import build_motion
 from ..layout.schema import Trajectory
-from ..layout.validate import boxes_overlap
+from ..layout.geometry import boxes_overlap
 
 CHECK_RATE = 20.0  # Hz: twice the validator's rate
 

@@ -118,13 +118,9 @@ def _style_path(path_or_name: str | Path | None) -> Path:
 
 def _read_yaml(path: Path):
     """The file's top-level mapping (a ruamel CommentedMap, which remembers line/column of each key)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from .. import yamlfile
 
-    try:
-        raw = YAML(typ="rt").load(path.read_text())
-    except YAMLError as e:
-        raise ConfigError(f"{path}: cannot read raster style: {e}") from None
+    raw = yamlfile.parse(yamlfile.read_text(path, what="raster style"), str(path))
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -168,20 +164,13 @@ def _check_keys(raw: Mapping, source: str) -> None:
 
 def _nest(overrides: Mapping[str, Any] | Sequence[str]) -> dict:
     """Overrides as a nested dict: a mapping (keys may be dotted) or 'dotted.key=yaml value' strings."""
-    import yaml
+    from ..config_io import parse_override
 
     items: list[tuple[str, Any]] = []
     if isinstance(overrides, Mapping):
         items = list(overrides.items())
     else:
-        for s in overrides:
-            if "=" not in s:
-                raise ConfigError(f"override '{s}': expected key=value")
-            k, v = s.split("=", 1)
-            try:
-                items.append((k.strip(), yaml.safe_load(v)))
-            except yaml.YAMLError as e:
-                raise ConfigError(f"override '{s}': {e}") from None
+        items = [parse_override(s, example="materials.car.palette=null") for s in overrides]
     out: dict = {}
     for key, value in items:
         parts = str(key).split(".")
@@ -226,18 +215,29 @@ def _number(value, kind: str, lo: float, hi: float, source: str, name: str):
     return int(value) if kind == "int" else float(value)
 
 
-def _build(raw: dict, source: str) -> RasterStyle:
+def _build(raw: dict, source: str, lines: dict | None = None) -> RasterStyle:
+    """The style of merged `raw` data; `lines` maps dotted keys set by the user's file to FILE:LINE:COL."""
+    lines = lines or {}
+
+    def at(name: str) -> str:
+        p = name
+        while p:
+            if p in lines:
+                return lines[p]
+            p = p[: p.rindex("[")] if p.endswith("]") else (p.rsplit(".", 1)[0] if "." in p else "")
+        return source
+
     missing = [k for k in _STYLE_KEYS if k not in raw]
     if missing:
         raise ConfigError(f"{source}: missing raster style key(s) {', '.join(missing)}")
     palettes = raw["palettes"]
     if not isinstance(palettes, Mapping) or not palettes:
-        raise ConfigError(f"{source}: palettes must map names to lists of colours")
+        raise ConfigError(f"{at('palettes')}: palettes must map names to lists of colours")
     pal: dict[str, tuple[RGB, ...]] = {}
     for name, colours in palettes.items():
         if not isinstance(colours, (list, tuple)) or not colours:
-            raise ConfigError(f"{source}: palettes.{name} must be a non-empty list of colours")
-        pal[str(name)] = tuple(_rgb(c, source, f"palettes.{name}[{i}]") for i, c in enumerate(colours))
+            raise ConfigError(f"{at(f'palettes.{name}')}: palettes.{name} must be a non-empty list of colours")
+        pal[str(name)] = tuple(_rgb(c, at(f"palettes.{name}[{i}]"), f"palettes.{name}[{i}]") for i, c in enumerate(colours))
     mats: dict[str, Material] = {}
     for cls in _CLASSES:
         m = raw["materials"].get(cls) if isinstance(raw["materials"], Mapping) else None
@@ -247,13 +247,13 @@ def _build(raw: dict, source: str) -> RasterStyle:
         if miss:
             raise ConfigError(f"{source}: materials.{cls} lacks {', '.join(miss)}")
         if m["texture"] not in TEXTURES:
-            raise ConfigError(f"{source}: materials.{cls}.texture '{m['texture']}' is not one of {', '.join(TEXTURES)}")
+            raise ConfigError(f"{at(f'materials.{cls}.texture')}: materials.{cls}.texture '{m['texture']}' is not one of {', '.join(TEXTURES)}")
         if m["palette"] is not None and m["palette"] not in pal:
-            raise ConfigError(f"{source}: materials.{cls}.palette '{m['palette']}' is not a palette "
+            raise ConfigError(f"{at(f'materials.{cls}.palette')}: materials.{cls}.palette '{m['palette']}' is not a palette "
                               f"({', '.join(pal)})")
-        vals = {k: _number(m[k], "float", lo, hi, source, f"materials.{cls}.{k}")
+        vals = {k: _number(m[k], "float", lo, hi, at(f"materials.{cls}.{k}"), f"materials.{cls}.{k}")
                 for k, (lo, hi) in _MATERIAL_SCALARS.items()}
-        mats[cls] = Material(color=_rgb(m["color"], source, f"materials.{cls}.color"), texture=m["texture"],
+        mats[cls] = Material(color=_rgb(m["color"], at(f"materials.{cls}.color"), f"materials.{cls}.color"), texture=m["texture"],
                              palette=m["palette"], **vals)
     kw: dict[str, Any] = {"palettes": pal, "materials": mats}
     for k in _STYLE_KEYS:
@@ -261,9 +261,9 @@ def _build(raw: dict, source: str) -> RasterStyle:
             continue
         if k in _SCALARS:
             kind, lo, hi = _SCALARS[k]
-            kw[k] = _number(raw[k], kind, lo, hi, source, k)
+            kw[k] = _number(raw[k], kind, lo, hi, at(k), k)
         else:
-            kw[k] = _rgb(raw[k], source, k)
+            kw[k] = _rgb(raw[k], at(k), k)
     return RasterStyle(**kw)
 
 
@@ -276,20 +276,26 @@ def load_style(path_or_name: str | Path | None = None,
     "dotted.key=value" strings. Unknown keys and bad values raise ConfigError naming the file (with line and
     column) or the override.
     """
+    from .. import yamlfile
+
     path = _style_path(path_or_name)
     raw = _read_yaml(DEFAULT_STYLE)
     _check_keys(raw, str(DEFAULT_STYLE))
     source = str(path)
+    lines: dict[str, str] = {}
     if path.resolve() != DEFAULT_STYLE.resolve():
         user = _read_yaml(path)
         _check_keys(user, source)
+        doc_lines: dict = {}
+        yamlfile.plain(user, "", doc_lines)
+        lines = {k: f"{source}:{line}:{col}" for k, (line, col) in doc_lines.items()}
         raw = _merge(raw, user)
     if overrides:
         extra = _nest(overrides)
         _check_keys(extra, "override")
         raw = _merge(raw, extra)
         source = f"{path} (with overrides)"
-    return _build(raw, source)
+    return _build(raw, source, lines)
 
 
 def _combined_seed(style_seed: int, seed: int) -> int:

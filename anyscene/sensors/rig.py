@@ -13,11 +13,21 @@ from typing import Optional
 
 import numpy as np
 
+from ..config_io import omegaconf_message
 from ..errors import ConfigError
+from ..names import name_problem
 from ..resources import config_dir, known, resolve
 from .types import Camera, LidarModel, SensorRig
 
 CONFIG_DIR = config_dir("rig")
+MIN_SIDE, MAX_SIDE = 16, 8192  # px: image width and height
+MAX_PIXELS = 3840 * 2160  # px: one camera image
+MAX_CAMERAS = 16
+MAX_FOCAL = 1e6  # px: |fx|, |fy|, |cx|, |cy|
+MAX_MOUNT = 50.0  # m: sensor positions from the ego origin
+MAX_RINGS = 256  # LiDAR lasers
+MAX_AZIMUTH_STEPS = 20_000  # LiDAR firings per revolution
+MAX_RANGE = 1000.0  # m: LiDAR range
 
 
 @dataclass
@@ -72,51 +82,92 @@ def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> Se
     """The rig `configs/rigs/NAME.yaml` (or a YAML file path), every camera scaled to `resolution` (W, H) when
     given. Unknown keys, missing fields and inconsistent values raise ConfigError naming the file."""
     path = resolve("rig", name_or_path)
-    cfg = _read_config(path)
+    cfg, doc = _read_config(path)
     if not cfg.cameras:
-        raise ConfigError(f"{path}: a rig needs at least one camera")
-    cameras = tuple(_camera(c, path) for c in cfg.cameras)
+        raise doc.error("cameras", "a rig needs at least one camera")
+    cameras = tuple(_camera(c, i, doc) for i, c in enumerate(cfg.cameras))
     channels = [c.channel for c in cameras] + [cfg.lidar.channel]
     dup = sorted({c for c in channels if channels.count(c) > 1})
     if dup:
-        raise ConfigError(f"{path}: duplicate sensor channel(s) {dup}")
+        raise doc.error("cameras", f"duplicate sensor channel(s) {dup}; give each sensor its own channel")
     if resolution is not None:
         w, h = (int(v) for v in resolution)
-        if w <= 0 or h <= 0:
-            raise ConfigError(f"resolution must be positive, got {w}x{h}")
+        if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE) or w * h > MAX_PIXELS:
+            raise ConfigError(f"resolution {w}x{h}: width and height must be {MIN_SIDE}..{MAX_SIDE} pixels, at "
+                              f"most {MAX_PIXELS:,} pixels in all")
         cameras = tuple(c.scaled(w, h) for c in cameras)
-    return SensorRig(cfg.name or path.stem, cameras, _lidar(cfg.lidar, path))
+    return SensorRig(cfg.name or path.stem, cameras, _lidar(cfg.lidar, doc))
 
 
-def _read_config(path: Path) -> RigConfig:
+def _read_config(path: Path):
+    """(RigConfig, YamlDoc) of a rig file: FILE:LINE:COL errors for syntax, unknown keys, types, bounds."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    from .. import yamlfile
+
+    doc = yamlfile.load_config(path, "rig file")
+    merged = yamlfile.to_structured(doc, RigConfig, "configs/rigs/nuscenes.yaml")
     try:
-        raw = OmegaConf.load(path)
-        merged = OmegaConf.merge(OmegaConf.structured(RigConfig), raw)
         cfg = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as e:
-        key = getattr(e, "full_key", None)
-        msg = str(e).splitlines()[0]
-        raise ConfigError(f"{path}: {msg}" + (f" (at {key})" if key else "")) from None
-    except Exception as e:  # YAML syntax errors
-        raise ConfigError(f"{path}: cannot read rig: {e}") from None
-    return cfg
+    except OmegaConfBaseException as e:  # a missing required value
+        key = str(getattr(e, "full_key", "") or "")
+        raise doc.error(key, omegaconf_message(e).removeprefix(f"{key}: ")) from None
+    _check_bounds(cfg, doc)
+    return cfg, doc
 
 
-def _vec(values, n: int, what: str, path: Path) -> np.ndarray:
+def _check_bounds(cfg: RigConfig, doc) -> None:
+    """Names, image sizes, ray counts and ranges within the documented limits (docs/layout.md, "Limits")."""
+    if len(cfg.cameras) > MAX_CAMERAS:
+        raise doc.error("cameras", f"{len(cfg.cameras)} cameras; a rig may have at most {MAX_CAMERAS}")
+    for i, c in enumerate(cfg.cameras):
+        where = f"cameras[{i}]"
+        problem = name_problem(c.channel)
+        if problem:
+            raise doc.error(f"{where}.channel", problem)
+        for name in ("width", "height"):
+            v = getattr(c, name)
+            if not MIN_SIDE <= v <= MAX_SIDE:
+                raise doc.error(f"{where}.{name}", f"{v} px; allowed: {MIN_SIDE}..{MAX_SIDE}")
+        if c.width * c.height > MAX_PIXELS:
+            raise doc.error(f"{where}.width", f"{c.width}x{c.height} is {c.width * c.height:,} pixels; at most "
+                                              f"{MAX_PIXELS:,} (3840x2160) per camera")
+        for name in ("fx", "fy", "cx", "cy"):
+            v = getattr(c, name)
+            if v is not None and not abs(v) <= MAX_FOCAL:
+                raise doc.error(f"{where}.{name}", f"{v:g} px; allowed: -{MAX_FOCAL:g}..{MAX_FOCAL:g}")
+        if any(abs(v) > MAX_MOUNT for v in c.translation):
+            raise doc.error(f"{where}.translation", f"allowed: each within ±{MAX_MOUNT:g} m of the ego origin")
+    lidar = cfg.lidar
+    problem = name_problem(lidar.channel)
+    if problem:
+        raise doc.error("lidar.channel", problem)
+    rings = len(lidar.elevations_deg) if lidar.elevations_deg is not None else lidar.rings
+    if not 1 <= rings <= MAX_RINGS:
+        raise doc.error("lidar.rings", f"{rings} rings; allowed: 1..{MAX_RINGS}")
+    if not 1 <= lidar.azimuth_steps <= MAX_AZIMUTH_STEPS:
+        raise doc.error("lidar.azimuth_steps", f"{lidar.azimuth_steps}; allowed: 1..{MAX_AZIMUTH_STEPS}")
+    if not 0 < lidar.rate <= 100:
+        raise doc.error("lidar.rate", f"{lidar.rate:g} Hz; allowed: (0, 100]")
+    if not lidar.max_range <= MAX_RANGE:
+        raise doc.error("lidar.max_range", f"{lidar.max_range:g} m; allowed: at most {MAX_RANGE:g}")
+    if any(abs(v) > MAX_MOUNT for v in lidar.translation):
+        raise doc.error("lidar.translation", f"allowed: each within ±{MAX_MOUNT:g} m of the ego origin")
+
+
+def _vec(values, n: int, what: str, doc, key: str) -> np.ndarray:
     a = np.asarray(values, dtype=np.float64)
     if a.shape != (n,) or not np.all(np.isfinite(a)):
-        raise ConfigError(f"{path}: {what} needs {n} finite numbers, got {values}")
+        raise doc.error(key, f"{what} needs {n} finite numbers, got {values}")
     return a
 
 
-def _quat(values, what: str, path: Path) -> np.ndarray:
-    q = _vec(values, 4, what, path)
+def _quat(values, what: str, doc, key: str) -> np.ndarray:
+    q = _vec(values, 4, what, doc, key)
     norm = np.linalg.norm(q)
     if norm < 1e-6:
-        raise ConfigError(f"{path}: {what} is not a rotation quaternion: {values}")
+        raise doc.error(key, f"{what} is not a rotation quaternion: {values}")
     return q / norm
 
 
@@ -132,47 +183,46 @@ def look_rotation(yaw: float, pitch: float) -> np.ndarray:
     return matrix_to_quat(np.stack([x, y, z], axis=1))
 
 
-def _camera(c: CameraConfig, path: Path) -> Camera:
-    where = f"camera {c.channel}"
-    if c.width <= 0 or c.height <= 0:
-        raise ConfigError(f"{path}: {where}: width and height must be positive")
+def _camera(c: CameraConfig, i: int, doc) -> Camera:
+    where, key = f"camera {c.channel}", f"cameras[{i}]"
     if (c.fx is None) == (c.fov_deg is None):
-        raise ConfigError(f"{path}: {where}: give exactly one of fx or fov_deg")
+        raise doc.error(key, f"{where}: give exactly one of fx or fov_deg")
     if c.fov_deg is not None and not 0 < c.fov_deg < 180:
-        raise ConfigError(f"{path}: {where}: fov_deg must lie in (0, 180)")
+        raise doc.error(f"{key}.fov_deg", f"{where}: fov_deg must lie in (0, 180)")
     fx = c.fx if c.fx is not None else c.width / 2 / np.tan(np.radians(c.fov_deg) / 2)
     fy = c.fy if c.fy is not None else fx
     if fx <= 0 or fy <= 0:
-        raise ConfigError(f"{path}: {where}: focal lengths must be positive")
+        raise doc.error(f"{key}.fx", f"{where}: focal lengths must be positive")
     cx = c.cx if c.cx is not None else c.width / 2
     cy = c.cy if c.cy is not None else c.height / 2
     k = np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]])
     if (c.rotation is None) == (c.yaw_deg is None):
-        raise ConfigError(f"{path}: {where}: give exactly one of rotation or yaw_deg")
+        raise doc.error(key, f"{where}: give exactly one of rotation or yaw_deg")
     if c.rotation is not None:
-        q = _quat(c.rotation, f"{where} rotation", path)
+        q = _quat(c.rotation, f"{where} rotation", doc, f"{key}.rotation")
     else:
         q = look_rotation(np.radians(c.yaw_deg), np.radians(c.pitch_deg))
-    t = _vec(c.translation, 3, f"{where} translation", path)
+    t = _vec(c.translation, 3, f"{where} translation", doc, f"{key}.translation")
     return Camera(c.channel, int(c.width), int(c.height), k, t, q)
 
 
-def _lidar(c: LidarConfig, path: Path) -> LidarModel:
+def _lidar(c: LidarConfig, doc) -> LidarModel:
     where = f"lidar {c.channel}"
     if c.elevations_deg is not None:
         elev = np.asarray(c.elevations_deg, dtype=np.float64)
         if elev.ndim != 1 or elev.size == 0 or np.any(np.diff(elev) <= 0):
-            raise ConfigError(f"{path}: {where}: elevations_deg must be increasing (lowest ring first)")
+            raise doc.error("lidar.elevations_deg", f"{where}: elevations_deg must be increasing (lowest ring "
+                                                    "first)")
     else:
         if c.rings <= 0 or c.elevation_max_deg < c.elevation_min_deg:
-            raise ConfigError(f"{path}: {where}: needs rings > 0 and elevation_min_deg ≤ elevation_max_deg")
+            raise doc.error("lidar.rings", f"{where}: needs rings > 0 and elevation_min_deg ≤ elevation_max_deg")
         elev = np.linspace(c.elevation_min_deg, c.elevation_max_deg, c.rings)
     if np.any(np.abs(elev) >= 90):
-        raise ConfigError(f"{path}: {where}: elevations must lie in (-90, 90) degrees")
+        raise doc.error("lidar", f"{where}: elevations must lie in (-90, 90) degrees")
     if c.azimuth_steps <= 0 or c.rate <= 0:
-        raise ConfigError(f"{path}: {where}: azimuth_steps and rate must be positive")
+        raise doc.error("lidar", f"{where}: azimuth_steps and rate must be positive")
     if not 0 <= c.min_range < c.max_range:
-        raise ConfigError(f"{path}: {where}: needs 0 ≤ min_range < max_range")
+        raise doc.error("lidar.min_range", f"{where}: needs 0 ≤ min_range < max_range")
     return LidarModel(c.channel, np.radians(elev), int(c.azimuth_steps), float(c.rate), float(c.max_range),
-                      float(c.min_range), _vec(c.translation, 3, f"{where} translation", path),
-                      _quat(c.rotation, f"{where} rotation", path))
+                      float(c.min_range), _vec(c.translation, 3, f"{where} translation", doc, "lidar.translation"),
+                      _quat(c.rotation, f"{where} rotation", doc, "lidar.rotation"))

@@ -1,11 +1,10 @@
 """The ego-frame voxel grid an occupancy frame is sampled on."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConfigError
 from ..resources import config_dir, resolve
 
 CONFIG_DIR = config_dir("grid")
@@ -55,20 +54,35 @@ class GridSpec:
         return np.floor((np.asarray(points) - lo) / self.voxel).astype(np.int64)
 
 
+# Bounds of a grid config (docs/layout.md, "Limits"): every frame holds nx·ny·nz voxels of semantics,
+# instances, flow and masks (about 14 bytes each).
+MAX_VOXEL_COUNT = 16_000_000
+VOXEL_RANGE = (0.01, 10.0)  # m
+MAX_CELLS = {"nx": 4000, "ny": 4000, "nz": 512}
+MAX_OFFSET = 1000.0  # m: |x_min|, |y_min|, |z_min|
+
+
 def load_grid(name_or_path: str) -> GridSpec:
-    """A GridSpec from `configs/grid/NAME.yaml` or a YAML file path; unknown keys are errors."""
-    from omegaconf import OmegaConf
+    """A GridSpec from `configs/grid/NAME.yaml` or a YAML file path; unknown keys, wrong types and values
+    outside the bounds above are ConfigErrors naming FILE:LINE:COL."""
+    from .. import yamlfile
 
     path = resolve("grid", name_or_path)
-    raw = OmegaConf.to_container(OmegaConf.load(path))
-    names = {f.name for f in fields(GridSpec)}
-    unknown = set(raw) - names
-    if unknown:
-        raise ConfigError(f"{path}: unknown grid key(s) {sorted(unknown)}; known: {sorted(names)}")
-    try:
-        spec = GridSpec(**{k: (int(v) if k in ("nx", "ny", "nz") else float(v)) for k, v in raw.items()})
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{path}: {e}") from None
-    if spec.voxel <= 0 or min(spec.shape) <= 0:
-        raise ConfigError(f"{path}: voxel and sizes must be positive")
+    doc = yamlfile.load_config(path, "grid config")
+    yamlfile.check_typed(doc, doc.data, GridSpec, "", "configs/grid/occ3d.yaml")
+    spec = GridSpec(**{k: (int(v) if k in ("nx", "ny", "nz") else float(v)) for k, v in doc.data.items()})
+    lo, hi = VOXEL_RANGE
+    if not lo <= spec.voxel <= hi:
+        raise doc.error("voxel", f"{spec.voxel:g} m is outside the allowed {lo:g}..{hi:g} m")
+    for name, most in MAX_CELLS.items():
+        n = getattr(spec, name)
+        if not 1 <= n <= most:
+            raise doc.error(name, f"{n} voxels; allowed: 1..{most}")
+    for name in ("x_min", "y_min", "z_min"):
+        if abs(getattr(spec, name)) > MAX_OFFSET:
+            raise doc.error(name, f"{getattr(spec, name):g} m; allowed: -{MAX_OFFSET:g}..{MAX_OFFSET:g} m")
+    count = spec.nx * spec.ny * spec.nz
+    if count > MAX_VOXEL_COUNT:
+        raise doc.error("nx", f"the grid has {count:,} voxels ({spec.nx}×{spec.ny}×{spec.nz}); at most "
+                              f"{MAX_VOXEL_COUNT:,} are allowed")
     return spec

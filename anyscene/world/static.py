@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..classes import FREE, OCC3D_ID, STATIC_CLASSES, STATIC_PROPS  # noqa: F401 (STATIC_PROPS re-exported)
-from ..layout.geometry import RoadGeometry
+from ..layout.geometry import RoadGeometry, prop_footprint  # noqa: F401 (prop_footprint re-exported)
 from ..layout.schema import Map
 
 RASTER_RES = 0.1  # m per cell: fine enough that 0.4 m voxels sample it without visible steps
@@ -110,16 +110,6 @@ class _Canvas:
 
     def array(self, dtype) -> np.ndarray:
         return self.data.astype(dtype, copy=False)
-
-
-def prop_footprint(xy, yaw: float, length: float, width: float):
-    """The rectangle of a prop (shapely Polygon), length along yaw."""
-    from shapely.geometry import Polygon
-
-    c, s = np.cos(yaw), np.sin(yaw)
-    hl, hw = length / 2, width / 2
-    pts = [(xy[0] + c * u - s * v, xy[1] + s * u + c * v) for u, v in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]
-    return Polygon(pts)
 
 
 def compile_static(m: Map, roads: RoadGeometry, extent: tuple[float, float, float, float],

@@ -97,10 +97,12 @@ class World:
         self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
 
     @classmethod
-    def compile(cls, layout: Layout) -> "World":
-        """Compile a validated layout: road geometry, static rasters and agent tracks."""
-        roads = build_road_geometry(layout.map)
-        agents = compile_agents(layout, roads)
+    def compile(cls, layout: Layout, roads: RoadGeometry | None = None,
+                agents: list[AgentTrack] | None = None) -> "World":
+        """Compile a validated layout: road geometry, static rasters and agent tracks (`roads` and `agents`,
+        when already built from this layout, are used as they are)."""
+        roads = roads if roads is not None else build_road_geometry(layout.map)
+        agents = agents if agents is not None else compile_agents(layout, roads)
         extent = layout.map.extent or _default_extent(layout, roads, agents)
         static = compile_static(layout.map, roads, extent)
         return cls(layout, roads, static, agents)

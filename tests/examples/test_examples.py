@@ -9,7 +9,7 @@ import pytest
 
 from anyscene.classes import FREE, OCC3D_ID
 from anyscene.layout import load_layout
-from anyscene.layout.validate import check_layout_file
+from anyscene.validation import check_layout_file
 from anyscene.world import World, frame_times
 
 ROOT = Path(__file__).resolve().parents[2]

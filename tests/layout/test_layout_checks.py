@@ -12,7 +12,8 @@ import pytest
 from anyscene.errors import LayoutError
 from anyscene.layout import edit, parse_layout
 from anyscene.layout.schema import Agent, Ego, Layout, Prop
-from anyscene.layout.validate import boxes_overlap, check_layout, check_layout_file, validate_layout
+from anyscene.layout.geometry import boxes_overlap
+from anyscene.validation import check_layout, check_layout_file, validate_layout
 from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -49,7 +49,7 @@ def cli(argv: list[str]) -> int:
 
 CASES = {
     "yaml_syntax": (
-        "name: t\nduration: 10: 5  #!: 5\n", "YAML syntax error: mapping values are not allowed here"),
+        "name: t\nduration: 10: 5  #!: 5\n", "YAML syntax error: mapping values are not allowed"),
     "unknown_key": (
         "name: t\ndurration: 10  #!durration\n", "unknown key 'durration' in layout; did you mean 'duration'?"),
     "wrong_type": (
@@ -253,7 +253,7 @@ def test_every_case_is_an_error_of_its_own(tmp_path):
     """Each invalid case fails for the reason it was written for, not for an unrelated mistake."""
     from anyscene.errors import LayoutError
     from anyscene.layout import parse_layout
-    from anyscene.layout.validate import validate_layout
+    from anyscene.validation import validate_layout
 
     for name, (text, message) in CASES.items():
         try:

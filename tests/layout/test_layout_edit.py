@@ -10,7 +10,7 @@ import pytest
 from anyscene.layout import dump_layout, edit, load_layout, parse_layout
 from anyscene.layout.edit import EditError
 from anyscene.layout.schema import Agent, Ego, LaneCounts, Layout, Map, Prop, Road, Trajectory, Waypoint
-from anyscene.layout.validate import validate_layout
+from anyscene.validation import validate_layout
 from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))

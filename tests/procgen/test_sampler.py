@@ -14,7 +14,7 @@ from anyscene.procgen.sampler import draw_layout, sample_layout, sample_to_dir
 from anyscene.procgen.config import (DEFAULT_CONFIG, TEMPLATES, SamplerConfig, load_sampler_config,
                                            sampler_config_from_dict)
 from anyscene.errors import ConfigError, OutputError
-from anyscene.layout.validate import check_layout
+from anyscene.validation import check_layout
 from anyscene.layout.yamlio import dump_layout, parse_layout
 
 ROOT = Path(__file__).resolve().parents[2]

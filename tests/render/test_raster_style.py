@@ -42,10 +42,10 @@ def test_user_file_is_merged_over_the_default(tmp_path):
     ("materials:\n  car:\n    colour: [1, 2, 3]\n", ":3:5: unknown material key 'materials.car.colour'"),
     ("materials:\n  spaceship: {color: [1, 2, 3]}\n", ":2:3: unknown class 'spaceship'"),
     ("sun_color: [1, 2]\n", "sun_color must be an sRGB colour"),
-    ("haze_density: -1\n", "haze_density = -1 is outside"),
+    ("haze_density: -1\n", "bad.yaml:1:1: haze_density = -1 is outside"),
     ("materials:\n  car: {texture: chrome}\n", "materials.car.texture 'chrome' is not one of"),
     ("materials:\n  car: {palette: neon}\n", "materials.car.palette 'neon' is not a palette"),
-    ("exposure: [\n", "cannot read raster style"),
+    ("exposure: [\n", "bad.yaml:2:1: YAML syntax error"),
 ])
 def test_bad_style_files_name_the_file_and_place(tmp_path, text, fragment):
     p = tmp_path / "bad.yaml"

@@ -82,7 +82,7 @@ def test_unknown_rig_lists_known_rigs():
     ("cameras:\n  - {channel: C, fov_deg: 60, translation: [0, 0, 1], yaw_deg: 0}\n"
      "  - {channel: C, fov_deg: 60, translation: [0, 0, 1], yaw_deg: 90}\n"
      "lidar: {translation: [0, 0, 1], rotation: [1, 0, 0, 0]}\n", "duplicate"),
-    ("cameras: [\n", "cannot read rig"),
+    ("cameras: [\n", "bad_rig.yaml:2:1: YAML syntax error"),
 ])
 def test_bad_rig_files_name_the_file(tmp_path, body, message):
     path = tmp_path / "bad_rig.yaml"

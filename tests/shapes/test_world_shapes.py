@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from anyscene.layout import parse_layout, validate_layout
+from anyscene.layout import parse_layout
+from anyscene.validation import validate_layout
 from anyscene.sensors.raycast import world_agent_mesh
 from anyscene.world import World
 from anyscene.world.grid import GridSpec

@@ -85,12 +85,12 @@ def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> Render
     from omegaconf.errors import OmegaConfBaseException
 
     src = resolve("renderer", path)
-    cfg = OmegaConf.structured(RendererTrainConfig)
-    try:
-        cfg = OmegaConf.merge(cfg, OmegaConf.load(src))
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/renderer/tiny.yaml')}") from None
-    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml")
+    from ... import yamlfile
+
+    doc = yamlfile.load_config(src, "training config")
+    cfg = yamlfile.to_structured(doc, RendererTrainConfig, "configs/renderer/tiny.yaml")
+    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml",
+                          schema=RendererTrainConfig)
     try:
         obj: RendererTrainConfig = OmegaConf.to_object(cfg)
     except OmegaConfBaseException as e:
