@@ -71,7 +71,7 @@ def engine_time(layout: Path, resolution: tuple[int, int], duration: float) -> d
     static_s = time.perf_counter() - t0
     cast_s = setup_s = 0.0
     n_rays = 0
-    for us, cams_fired, lidar_i in tl.events:
+    for us, cams_fired, lidar_i, _radar in tl.events:
         t = seconds(us)
         ego = world.ego_pose(t)
         t0 = time.perf_counter()

@@ -186,7 +186,7 @@ def mmdet3d_infos(keyframes: list[KeyframeRecords], cameras, calibrated: dict[st
             bbox, vel = box_in_lidar(rec, b.velocity, kf.lidar_pose, lidar_cs)
             label = mmdet3d_label(b.category)
             instances.append({"bbox_3d": bbox, "bbox_label": label, "bbox_label_3d": label, "velocity": vel,
-                              "num_lidar_pts": rec["num_lidar_pts"], "num_radar_pts": 0,
+                              "num_lidar_pts": rec["num_lidar_pts"], "num_radar_pts": rec["num_radar_pts"],
                               "bbox_3d_isvalid": rec["num_lidar_pts"] > 0})
         anns = [dict(r, category_name=b.category) for r, b in zip(kf.anns, kf.boxes)]
         cam_instances = {

@@ -15,7 +15,7 @@ from collections import deque
 
 import numpy as np
 
-from ..pipeline.records import CameraShot, KeyframeRecord, LidarRecord
+from ..pipeline.records import CameraShot, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.timeline import Timeline
 from .boxes import count_points_in_boxes
 from .config import GenerateConfig
@@ -40,6 +40,8 @@ class SceneRecords:
         self.log_token = token(name, "log")
         self.cs = {c.channel: self._camera_cs(c) for c in rig.cameras}
         self.cs[LIDAR_CHANNEL] = self._sensor_cs(LIDAR_CHANNEL, rig.lidar.translation, rig.lidar.rotation)
+        for radar in getattr(rig, "radars", ()):
+            self.cs[radar.channel] = self._sensor_cs(radar.channel, radar.translation, radar.rotation)
         self.keyframes: list[KeyframeRecords] = []
         self.instance_anns: dict[int, list[dict]] = {}
         # The latest LiDAR sample_data and ego poses (a keyframe's info lists its previous sweeps; a later sweep
@@ -100,6 +102,13 @@ class SceneRecords:
         self._sweeps.append({"sd": sd, "pose": pose})
         return sd, pose
 
+    def radar(self, rec: RadarRecord) -> tuple[dict, dict]:
+        """(sample_data, ego_pose) of one radar scan."""
+        r = self.tl.radar_channels.index(rec.channel)
+        sd = self._sample_data(rec.channel, rec.index, rec.us, rec.keyframe >= 0, rec.sample, len(self.tl.radar[r]),
+                               "pcd", "pcd", (0, 0))
+        return sd, self.ego_pose(sd["token"], rec.us, rec.ego)
+
     def keyframe(self, rec: KeyframeRecord) -> KeyframeRecords:
         """The sample and annotations of a keyframe (its sweep's `lidar` records must have been made)."""
         k, n = rec.index, len(self.tl.keyframes)
@@ -122,7 +131,8 @@ class SceneRecords:
         recs = [{"translation": [float(v) for v in self.mf.to_global(b.center)], "size": b.wlh,
                  "rotation": b.rotation} for b in rec.boxes]
         counts = count_points_in_boxes(rec.lidar.points[:, :3], recs, kf.lidar_pose, self.cs[LIDAR_CHANNEL])
-        for b, ann, npts, (frac, level) in zip(rec.boxes, recs, counts, rec.visibility):
+        radar_counts = self._radar_counts(rec)
+        for b, ann, npts, nrad, (frac, level) in zip(rec.boxes, recs, counts, radar_counts, rec.visibility):
             if a.require_observation and npts == 0 and frac <= 0.0:
                 continue
             ann.update({"token": token(self.name, "sample_annotation", b.instance, kf.index),
@@ -130,10 +140,21 @@ class SceneRecords:
                         "instance_token": token(self.name, "instance", b.instance),
                         "visibility_token": str(level),
                         "attribute_tokens": [attribute_token(b.attribute)] if b.attribute else [],
-                        "num_lidar_pts": int(npts), "num_radar_pts": 0, "prev": "", "next": ""})
+                        "num_lidar_pts": int(npts), "num_radar_pts": int(nrad), "prev": "", "next": ""})
             kf.anns.append(ann)
             kf.boxes.append(b)
             self.instance_anns.setdefault(b.instance, []).append(ann)
+
+    def _radar_counts(self, rec: KeyframeRecord) -> list[int]:
+        """num_radar_pts of each box: the detections of every radar's keyframe scan that pass the devkit's
+        default RadarPointCloud filters, inside the box at the keyframe time (as nuScenes counts them)."""
+        if not rec.radar:
+            return [0] * len(rec.boxes)
+        from ..sensors.radar import radar_to_world
+        from .radar import count_radar_points, default_filter
+
+        pts = [radar_to_world(r.scan)[default_filter(r.scan.points)] for r in rec.radar.values()]
+        return [count_radar_points(pts, b.center, b.size, b.yaw) for b in rec.boxes]
 
     def chain_annotations(self) -> None:
         """Link each instance's annotations (prev / next), in time order; call once all keyframes are made."""

@@ -12,7 +12,7 @@ import re
 from typing import Callable
 
 from ..errors import ConfigError
-from ..pipeline.records import CameraInstant, KeyframeRecord, LidarRecord
+from ..pipeline.records import CameraInstant, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.stream import scene_stream
 from ..pipeline.timeline import Timeline, regular_timeline, scene_timeline
 from .config import GenerateConfig
@@ -96,6 +96,10 @@ def _run(world, rig, timeline, suite, records: SceneRecords, writers: list, name
                 w.lidar(rec, nus)
             if on_frames:
                 on_frames(1)
+        elif isinstance(rec, RadarRecord):
+            nus = records.radar(rec)
+            for w in writers:
+                w.radar(rec, nus)
         elif isinstance(rec, KeyframeRecord):
             kf = records.keyframe(rec)
             for w in writers:

@@ -55,9 +55,10 @@ def visibility_records() -> list[dict]:
     return [{"token": t, "level": lvl, "description": d} for t, (lvl, d) in VISIBILITY.items()]
 
 
-def sensor_records(cameras: tuple[str, ...] = CAMERA_CHANNELS) -> list[dict]:
+def sensor_records(cameras: tuple[str, ...] = CAMERA_CHANNELS, radars: tuple[str, ...] = ()) -> list[dict]:
     recs = [{"token": sensor_token(c), "channel": c, "modality": "camera"} for c in cameras]
     recs.append({"token": sensor_token(LIDAR_CHANNEL), "channel": LIDAR_CHANNEL, "modality": "lidar"})
+    recs += [{"token": sensor_token(r), "channel": r, "modality": "radar"} for r in radars]
     return recs
 
 

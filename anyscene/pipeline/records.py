@@ -56,9 +56,28 @@ class LidarRecord:
 
 
 @dataclass(frozen=True)
+class RadarRecord:
+    """Scan `index` of rig radar `radar` (a sensors RadarModel) at `us`: `keyframe` its keyframe index (-1 for
+    none), `sample` the keyframe it belongs to; `scan` the RadarScan (detections (N, 18) in the radar frame)."""
+
+    radar: object
+    index: int
+    us: int
+    keyframe: int
+    sample: int
+    ego: EgoPose
+    scan: object
+
+    @property
+    def channel(self) -> str:
+        return self.radar.channel
+
+
+@dataclass(frozen=True)
 class KeyframeRecord:
     """Keyframe `index` at `us` (its LiDAR sweep's time), complete once its sweep and every camera's keyframe
-    image exist: `lidar` that sweep's record, `shots` channel -> keyframe CameraShot; `boxes` the candidate
+    image (and radar scan) exist: `lidar` that sweep's record, `shots` channel -> keyframe CameraShot,
+    `radar` channel -> keyframe RadarRecord (empty for a rig without radars); `boxes` the candidate
     boxes (instance order) with `visibility` per box (visible fraction 0..1 over all cameras, nuScenes level
     1..4); `occupancy` the ego-frame OccupancyFrame and its `mask_lidar` / `mask_camera` uint8 0/1 (None when
     the stream computes no occupancy)."""
@@ -67,6 +86,7 @@ class KeyframeRecord:
     us: int
     lidar: LidarRecord
     shots: dict[str, CameraShot]
+    radar: dict[str, RadarRecord]
     boxes: tuple[KeyframeBox, ...]
     visibility: tuple[tuple[float, int], ...]
     occupancy: OccupancyFrame | None
@@ -74,4 +94,4 @@ class KeyframeRecord:
     mask_camera: np.ndarray | None
 
 
-Record = CameraInstant | LidarRecord | KeyframeRecord
+Record = CameraInstant | LidarRecord | RadarRecord | KeyframeRecord

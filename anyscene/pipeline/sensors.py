@@ -153,6 +153,12 @@ class SensorSuite:
 
         return sweep_lidar(self.scene, self.rig.lidar, self.world, t)
 
+    def radar(self, radar, t: float):
+        """The RadarScan of rig radar `radar` at time t (s)."""
+        from ..sensors.radar import scan_radar
+
+        return scan_radar(self.scene, radar, self.world, t, self.seed)
+
     # ------------------------------------------------------------------------------------------ visibility
     def visibility(self, t: float, frames: list, sweep, instances: list[int]) -> dict[int, tuple[float, int]]:
         """Visible fraction (0..1) over all cameras and nuScenes visibility level (1..4) of the agent

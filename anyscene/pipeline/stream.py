@@ -3,8 +3,8 @@
 `scene_stream(world, rig, timeline, suite, config)` walks the timeline's events in time order. Each camera
 fires at its own time and its frame is simulated then (`CameraShot`); once every camera of a camera instant has
 fired, the instant goes to the renderer, and the stream yields it with its images (`CameraInstant`). Each
-LiDAR sweep is simulated at its time (`LidarRecord`). A keyframe is complete once its sweep and every camera's
-keyframe image exist; the stream then adds its boxes, their visibility and, when asked, the occupancy and its
+LiDAR sweep and radar scan is simulated at its time (`LidarRecord`, `RadarRecord`). A keyframe is complete once its sweep and every camera's
+keyframe image (and radar scan) exist; the stream then adds its boxes, their visibility and, when asked, the occupancy and its
 masks (`KeyframeRecord`).
 
 Only what is still needed is held: the shots of instants not yet rendered (one instant for the raster
@@ -21,7 +21,7 @@ import numpy as np
 
 from .boxes import keyframe_candidates
 from .config import StreamConfig
-from .records import CameraInstant, CameraShot, KeyframeRecord, LidarRecord, Record
+from .records import CameraInstant, CameraShot, KeyframeRecord, LidarRecord, RadarRecord, Record
 from .timeline import Timeline, seconds
 
 
@@ -29,12 +29,14 @@ from .timeline import Timeline, seconds
 class _PendingKeyframe:
     lidar: LidarRecord | None = None
     shots: dict = dataclasses.field(default_factory=dict)
+    radar: dict = dataclasses.field(default_factory=dict)
 
 
 def scene_stream(world, rig, timeline: Timeline, suite, config: StreamConfig) -> Iterator[Record]:
     """The records of one scene (see the module docstring). `suite` is the world's SensorSuite for `rig`."""
     cameras = list(rig.cameras)
-    if tuple(c.channel for c in cameras) != timeline.channels:
+    radars = list(getattr(rig, "radars", ()))
+    if tuple(c.channel for c in cameras) != timeline.channels or len(radars) != len(timeline.radar):
         raise ValueError("scene_stream: the timeline's camera channels are not the rig's")
     out: deque[Record] = deque()
     shots: dict[int, dict[int, CameraShot]] = {}
@@ -43,13 +45,13 @@ def scene_stream(world, rig, timeline: Timeline, suite, config: StreamConfig) ->
 
     def keyframe_done(k: int) -> None:
         p = keyframes[k]
-        if p.lidar is None or len(p.shots) < len(cameras):
+        if p.lidar is None or len(p.shots) < len(cameras) or len(p.radar) < len(radars):
             return
         del keyframes[k]
         out.append(_keyframe(world, suite, config, k, p))
 
     def instants():
-        for us, fired, lidar_i in timeline.events:
+        for us, fired, lidar_i, scanned in timeline.events:
             for c, j in fired:
                 shot = _shot(world, suite, timeline, cameras[c], j)
                 shots.setdefault(j, {})[c] = shot
@@ -61,6 +63,12 @@ def scene_stream(world, rig, timeline: Timeline, suite, config: StreamConfig) ->
                 out.append(rec)
                 if rec.keyframe >= 0:
                     keyframes.setdefault(rec.keyframe, _PendingKeyframe()).lidar = rec
+                    keyframe_done(rec.keyframe)
+            for r, i in scanned:
+                rec = _radar(world, suite, timeline, radars[r], r, i)
+                out.append(rec)
+                if rec.keyframe >= 0:
+                    keyframes.setdefault(rec.keyframe, _PendingKeyframe()).radar[rec.channel] = rec
                     keyframe_done(rec.keyframe)
             for j in sorted(j for j, got in shots.items() if len(got) == len(cameras)):
                 got = shots.pop(j)
@@ -92,6 +100,13 @@ def _lidar(world, suite, timeline: Timeline, i: int) -> LidarRecord:
                        np.ascontiguousarray(sweep.points, dtype=np.float32))
 
 
+def _radar(world, suite, timeline: Timeline, radar, r: int, i: int) -> RadarRecord:
+    us = int(timeline.radar[r][i])
+    t = seconds(us)
+    return RadarRecord(radar, i, us, int(timeline.radar_keyframe[r][i]), timeline.radar_sample(r, i),
+                       world.ego_pose(t), suite.radar(radar, t))
+
+
 def _keyframe(world, suite, config: StreamConfig, k: int, p: _PendingKeyframe) -> KeyframeRecord:
     us = p.lidar.us
     t = seconds(us)
@@ -101,5 +116,5 @@ def _keyframe(world, suite, config: StreamConfig, k: int, p: _PendingKeyframe) -
     if config.occupancy:
         occ = world.frame(t, suite.grid)
         mask_lidar, mask_camera = suite.occupancy_masks(occ, t)
-    return KeyframeRecord(k, us, p.lidar, dict(p.shots), tuple(boxes),
+    return KeyframeRecord(k, us, p.lidar, dict(p.shots), dict(p.radar), tuple(boxes),
                           tuple(vis.get(b.instance, (0.0, 1)) for b in boxes), occ, mask_lidar, mask_camera)

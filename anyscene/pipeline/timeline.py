@@ -42,7 +42,10 @@ class Timeline:
     lidar (L,) sweep times and lidar_keyframe (L,) bool; keyframes (K,) the sample times (each is in `lidar`);
     channels (C,) the camera channels in rig order; camera (C, F) int64 the time of image j of each camera
     (row c: channel c); camera_keyframe (F,) int the keyframe index each camera instant's images belong to
-    as keyframe images, -1 for none (the same for every camera); epoch_us the absolute start (µs since 1970).
+    as keyframe images, -1 for none (the same for every camera); epoch_us the absolute start (µs since 1970);
+    radar_channels (R,) the radar channels in rig order, radar (R,) arrays of each radar's scan times and
+    radar_keyframe (R,) arrays of the keyframe index of each scan (-1 for none: each keyframe's radar scan
+    is the one nearest it).
     """
 
     lidar: np.ndarray
@@ -52,6 +55,9 @@ class Timeline:
     camera: np.ndarray
     camera_keyframe: np.ndarray
     epoch_us: int
+    radar_channels: tuple[str, ...] = ()
+    radar: tuple[np.ndarray, ...] = ()
+    radar_keyframe: tuple[np.ndarray, ...] = ()
 
     def __post_init__(self):
         if not np.array_equal(self.lidar[self.lidar_keyframe], self.keyframes):
@@ -68,16 +74,20 @@ class Timeline:
         return self.camera[self.channels.index(channel)]
 
     @property
-    def events(self) -> list[tuple[int, list[tuple[int, int]], int]]:
+    def events(self) -> list[tuple[int, list[tuple[int, int]], int, list[tuple[int, int]]]]:
         """Every firing instant in time order: (µs, [(camera row c, instant j) firing then], LiDAR sweep index
-        or -1). At equal times cameras come first."""
-        fired: dict[int, tuple[list, list]] = {}
+        or -1, [(radar r, scan i) firing then]). At equal times cameras come first, then the LiDAR, then radars."""
+        fired: dict[int, tuple[list, list, list]] = {}
         for c in range(self.camera.shape[0]):
             for j, us in enumerate(self.camera[c].tolist()):
-                fired.setdefault(us, ([], []))[0].append((c, j))
+                fired.setdefault(us, ([], [], []))[0].append((c, j))
         for i, us in enumerate(self.lidar.tolist()):
-            fired.setdefault(us, ([], []))[1].append(i)
-        return [(us, sorted(cams), lid[0] if lid else -1) for us, (cams, lid) in sorted(fired.items())]
+            fired.setdefault(us, ([], [], []))[1].append(i)
+        for r, times in enumerate(self.radar):
+            for i, us in enumerate(times.tolist()):
+                fired.setdefault(us, ([], [], []))[2].append((r, i))
+        return [(us, sorted(cams), lid[0] if lid else -1, sorted(rad))
+                for us, (cams, lid, rad) in sorted(fired.items())]
 
     def keyframe_index(self, us: int) -> int:
         """Index of the first keyframe at or after time `us` (the sample a non-keyframe frame belongs to)."""
@@ -85,16 +95,44 @@ class Timeline:
 
     def camera_sample(self, j: int) -> int:
         """The keyframe (sample) index camera instant j belongs to: its own keyframe, else the next one."""
-        key = self.camera_keyframe
-        if key[j] >= 0:
-            return int(key[j])
-        later = np.flatnonzero(key[j:] >= 0)
-        return int(key[j + later[0]]) if later.size else len(self.keyframes) - 1
+        return chain_sample(self.camera_keyframe, j, len(self.keyframes))
+
+    def radar_sample(self, r: int, i: int) -> int:
+        """The keyframe (sample) index scan i of radar r belongs to: its own keyframe, else the next one."""
+        return chain_sample(self.radar_keyframe[r], i, len(self.keyframes))
 
     @property
     def n_frames(self) -> tuple[int, int]:
         """(camera instants, LiDAR sweeps)."""
         return self.n_camera_instants, len(self.lidar)
+
+
+def chain_sample(keyframe_of: np.ndarray, i: int, n_keyframes: int) -> int:
+    """The sample of frame i of a sensor chain whose keyframe index per frame is `keyframe_of` (-1: none): its
+    own keyframe, else the next keyframe frame's."""
+    if keyframe_of[i] >= 0:
+        return int(keyframe_of[i])
+    later = np.flatnonzero(keyframe_of[i:] >= 0)
+    return int(keyframe_of[i + later[0]]) if later.size else n_keyframes - 1
+
+
+def radar_chains(radars, keyframes: np.ndarray, rate: float = 13.0) -> tuple[tuple[np.ndarray, ...],
+                                                                             tuple[np.ndarray, ...]]:
+    """(scan times, keyframe index per scan) of each radar channel: `rate` Hz with a fixed per-channel phase
+    (the radars run unsynchronised, as on the nuScenes car), cut after each channel's scan of the last
+    keyframe; a keyframe's scan is the one nearest it."""
+    times, keys = [], []
+    end = int(keyframes[-1]) if keyframes.size else 0
+    for radar in radars:
+        phase = (sum(map(ord, radar.channel)) % 97) / 97.0 / rate
+        t = np.round((phase + np.arange(int((end / 1e6 + 1 / rate) * rate) + 2) / rate) * 1e6).astype(np.int64)
+        nearest = np.abs(t[None, :] - keyframes[:, None]).argmin(axis=1) if keyframes.size else np.zeros(0, int)
+        t = t[: int(nearest[-1]) + 1] if keyframes.size else t[:0]
+        key = np.full(t.size, -1, dtype=np.int64)
+        key[nearest] = np.arange(keyframes.size)
+        times.append(t)
+        keys.append(key)
+    return tuple(times), tuple(keys)
 
 
 def seconds(us: int) -> float:
@@ -178,15 +216,23 @@ def scene_timeline(layout, duration: float, rates: tuple[float, float, float], c
     channels = tuple(c.channel for c in rig.cameras)
     recorded = getattr(layout, "timeline", None)
     if recorded is not None:
-        return explicit_timeline(recorded, duration, channels, scene_name)
-    if camera_timing not in CAMERA_TIMINGS:
-        raise ConfigError(f"camera_timing {camera_timing!r}: choose one of {', '.join(CAMERA_TIMINGS)}")
-    offsets = None
-    if camera_timing == "staggered":
-        from ..sensors.timing import camera_trigger_offset
+        tl = explicit_timeline(recorded, duration, channels, scene_name)
+    else:
+        if camera_timing not in CAMERA_TIMINGS:
+            raise ConfigError(f"camera_timing {camera_timing!r}: choose one of {', '.join(CAMERA_TIMINGS)}")
+        offsets = None
+        if camera_timing == "staggered":
+            from ..sensors.timing import camera_trigger_offset
 
-        offsets = {c.channel: int(round(camera_trigger_offset(c, rig.lidar) * 1e6)) for c in rig.cameras}
-    return regular_timeline(duration, *rates, scene_name, channels, offsets)
+            offsets = {c.channel: int(round(camera_trigger_offset(c, rig.lidar) * 1e6)) for c in rig.cameras}
+        tl = regular_timeline(duration, *rates, scene_name, channels, offsets)
+    radars = tuple(getattr(rig, "radars", ()))
+    if not radars:
+        return tl
+    import dataclasses
+
+    times, keys = radar_chains(radars, tl.keyframes)
+    return dataclasses.replace(tl, radar_channels=tuple(r.channel for r in radars), radar=times, radar_keyframe=keys)
 
 
 def scene_epoch(scene_name: str) -> int:

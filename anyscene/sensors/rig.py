@@ -66,12 +66,22 @@ class LidarConfig:
 
 
 @dataclass
+class RadarConfig:
+    """A radar of a rig file (a Continental ARS408: boresight along its x axis, detections in its x-y plane)."""
+
+    channel: str  # sensor channel name, e.g. RADAR_FRONT
+    translation: list[float]  # m, sensor position in the ego frame
+    rotation: list[float]  # radar→ego quaternion [w, x, y, z]
+
+
+@dataclass
 class RigConfig:
-    """A rig file: its name, cameras and LiDAR."""
+    """A rig file: its name, cameras, LiDAR and radars."""
 
     lidar: LidarConfig
     name: Optional[str] = None  # rig name; default: the file name without .yaml
     cameras: list[CameraConfig] = field(default_factory=list)  # the cameras, in channel order
+    radars: list[RadarConfig] = field(default_factory=list)  # the radars, in channel order (none: no radar)
 
 
 def known_rigs() -> list[str]:
@@ -86,7 +96,7 @@ def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> Se
     if not cfg.cameras:
         raise doc.error("cameras", "a rig needs at least one camera")
     cameras = tuple(_camera(c, i, doc) for i, c in enumerate(cfg.cameras))
-    channels = [c.channel for c in cameras] + [cfg.lidar.channel]
+    channels = [c.channel for c in cameras] + [cfg.lidar.channel] + [r.channel for r in cfg.radars]
     dup = sorted({c for c in channels if channels.count(c) > 1})
     if dup:
         raise doc.error("cameras", f"duplicate sensor channel(s) {dup}; give each sensor its own channel")
@@ -96,7 +106,23 @@ def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> Se
             raise ConfigError(f"resolution {w}x{h}: width and height must be {MIN_SIDE}..{MAX_SIDE} pixels, at "
                               f"most {MAX_PIXELS:,} pixels in all")
         cameras = tuple(c.scaled(w, h) for c in cameras)
-    return SensorRig(cfg.name or path.stem, cameras, _lidar(cfg.lidar, doc))
+    if len(cfg.radars) > MAX_CAMERAS:
+        raise doc.error("radars", f"{len(cfg.radars)} radars; a rig may have at most {MAX_CAMERAS}")
+    return SensorRig(cfg.name or path.stem, cameras, _lidar(cfg.lidar, doc),
+                     tuple(_radar(r, i, doc) for i, r in enumerate(cfg.radars)))
+
+
+def _radar(c: RadarConfig, i: int, doc):
+    from .radar import RadarModel
+
+    where = f"radars[{i}]"
+    problem = name_problem(c.channel)
+    if problem:
+        raise doc.error(f"{where}.channel", problem)
+    t = _vec(c.translation, 3, "translation", doc, f"{where}.translation")
+    if np.abs(t).max() > MAX_MOUNT:
+        raise doc.error(f"{where}.translation", f"more than {MAX_MOUNT:g} m from the ego origin")
+    return RadarModel(c.channel, t, _quat(c.rotation, "rotation", doc, f"{where}.rotation"))
 
 
 def _read_config(path: Path):

@@ -66,11 +66,13 @@ class LidarModel:
 
 @dataclass(frozen=True)
 class SensorRig:
-    """The cameras and the LiDAR of one car; `name` is the rig config's name."""
+    """The cameras, the LiDAR and the radars (anyscene.sensors.radar.RadarModel, possibly none) of one car;
+    `name` is the rig config's name."""
 
     name: str
     cameras: tuple[Camera, ...]
     lidar: LidarModel
+    radars: tuple = ()
 
     def camera(self, channel: str) -> Camera:
         for c in self.cameras:

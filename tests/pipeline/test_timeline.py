@@ -28,8 +28,8 @@ def test_regular_timeline_keyframes_on_sweeps_and_cameras():
     assert regular_timeline(2.9, 12.0, 20.0, 2.0, "s").epoch_us == tl.epoch_us
     assert tl.epoch_us % 3_600_000_000 == 0
     events = tl.events
-    assert events[0] == (0, [(0, 0), (1, 0)], 0)
-    assert sum(len(c) for _, c, _ in events) == 62 and sum(i >= 0 for *_, i in events) == 51
+    assert events[0] == (0, [(0, 0), (1, 0)], 0, [])
+    assert sum(len(c) for _, c, _, _ in events) == 62 and sum(i >= 0 for _, _, i, _ in events) == 51
 
 
 def test_rates_must_line_up():

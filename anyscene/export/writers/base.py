@@ -2,7 +2,8 @@
 
 A writer gets the scene's records in stream order, each with its nuScenes records (made once by
 `SceneRecords`): `camera(instant, records)` with one (sample_data, ego_pose) per shot in rig order,
-`lidar(record, (sample_data, ego_pose))` and `keyframe(record, KeyframeRecords)`. `begin()` comes first,
+`lidar(record, (sample_data, ego_pose))`, `radar(record, (sample_data, ego_pose))` and
+`keyframe(record, KeyframeRecords)`. `begin()` comes first,
 `finish(fragment)` last (it adds the writer's part of the scene's merge fragment), `close()` always (also after
 an error). Files go through the shared `SceneWriter` (`out.files`), which writes them on background threads.
 The class method `merge(merge)` writes what spans scenes when scene folders are joined into one dataset.
@@ -58,6 +59,9 @@ class FormatWriter:
         pass
 
     def lidar(self, record, records: tuple[dict, dict]) -> None:
+        pass
+
+    def radar(self, record, records: tuple[dict, dict]) -> None:
         pass
 
     def keyframe(self, record, kf) -> None:

@@ -22,7 +22,7 @@ class NuScenesWriter(FormatWriter):
             add("attribute", rec)
         for rec in visibility_records():
             add("visibility", rec)
-        for rec in sensor_records(tuple(c.channel for c in o.rig.cameras)):
+        for rec in sensor_records(tuple(c.channel for c in o.rig.cameras), tuple(r.channel for r in o.rig.radars)):
             add("sensor", rec)
         for rec in r.cs.values():
             add("calibrated_sensor", rec)
@@ -52,6 +52,14 @@ class NuScenesWriter(FormatWriter):
         self.out.files.add("sample_data", sd)
         self.out.files.add("ego_pose", pose)
         self.out.files.write_bytes(sd["filename"], record.points.tobytes())
+
+    def radar(self, record, records) -> None:
+        from ..radar import write_radar_pcd
+
+        sd, pose = records
+        self.out.files.add("sample_data", sd)
+        self.out.files.add("ego_pose", pose)
+        self.out.files.submit(sd["filename"], lambda p, pts=record.scan.points: write_radar_pcd(p, pts))
 
     def keyframe(self, record, kf) -> None:
         self.out.files.add("sample", kf.sample)
