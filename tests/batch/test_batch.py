@@ -71,7 +71,7 @@ def test_local_batch_is_one_devkit_dataset(local_batch):
     nusc = NuScenes(version=VERSION, dataroot=str(out), verbose=False)
     assert sorted(s["name"] for s in nusc.scene) == ["tiny_0", "tiny_1", "tiny_2"]
     channels = {s["channel"] for s in nusc.sensor}
-    assert len(channels) == 7 and all(set(s["data"]) == channels for s in nusc.sample)
+    assert len(channels) == 12 and all(set(s["data"]) == channels for s in nusc.sample)
     for sd in nusc.sample_data[:50]:
         assert (out / sd["filename"]).is_file()
     assert len(nusc.lidarseg) == len(nusc.sample)

@@ -123,7 +123,7 @@ def test_scenes_written_separately_merge_into_one_dataset(tmp_path):
     out = merge_datasets(dirs, tmp_path / "merged", "v1.0-merged")
     nusc = NuScenes("v1.0-merged", str(out), verbose=False)
     assert sorted(s["name"] for s in nusc.scene) == ["tiny_a", "tiny_b"]
-    assert len(nusc.category) == 32 and len(nusc.sensor) == 7 and len(nusc.lidarseg) == len(nusc.sample)
+    assert len(nusc.category) == 32 and len(nusc.sensor) == 12 and len(nusc.lidarseg) == len(nusc.sample)
     splits = json.loads((out / "v1.0-merged" / "splits.json").read_text())
     assert splits == {"anyscene_train": ["tiny_a"], "anyscene_val": ["tiny_b"], "anyscene_all": ["tiny_a", "tiny_b"]}
     train = pickle.loads((out / "anyscene_infos_train.pkl").read_bytes())["data_list"]

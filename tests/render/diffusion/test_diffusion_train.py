@@ -76,7 +76,7 @@ def test_resume_continues_exactly(tiny_export, tmp_path):
 def test_config_errors(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("data:\n  dataroot: x\n  colour: red\ntrain:\n  output_dir: y\n")
-    with pytest.raises(ConfigError, match=r"bad.yaml: unknown key 'data.colour'"):
+    with pytest.raises(ConfigError, match=r"bad.yaml:3:3: data.colour: unknown key 'colour'"):
         load_train_config(bad)
     with pytest.raises(ConfigError, match="unknown key"):
         load_train_config("tiny", ["data.dataroot=x", "train.output_dir=y", "train.speed=3"])
@@ -85,7 +85,7 @@ def test_config_errors(tmp_path, capsys):
     with pytest.raises(ConfigError, match="does not sample"):
         load_train_config("tiny", ["data.dataroot=x", "train.output_dir=y", "model.objective=v_prediction"])
     assert main(["train-renderer", str(tmp_path / "none.yaml")]) == 2
-    assert "config file not found" in capsys.readouterr().err
+    assert "none.yaml: no such file" in capsys.readouterr().err
     assert main(_args(tmp_path / "no_data", tmp_path / "run", "train.max_steps=1")) == 2
     assert "no nuScenes tables" in capsys.readouterr().err
 
