@@ -200,6 +200,48 @@ class Environment:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CameraTimes:
+    """When one camera fires, for scenes whose sensors keep their own times (imported recordings)."""
+
+    channel: str = spec("camera channel; must be a rig camera when generating", required=True,
+                        example="CAM_FRONT")
+    times: tuple[float, ...] = spec("image times from t = 0, strictly ascending, microsecond resolution; from "
+                                    "-0.1 s (a recording's first images fire just before its first LiDAR "
+                                    "keyframe) to the scene's end", unit="s", required=True,
+                                    example="[-0.034789, 0.048512, 0.131801]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorTimeline:
+    """Recorded sensor times that replace the regular sensor rates (an imported scene's real timeline).
+    Times are seconds from t = 0 (the first keyframe) at microsecond resolution (round(µs) / 1e6)."""
+
+    epoch_us: Optional[int] = spec("absolute time of t = 0, µs since 1970; default: derived from the scene name",
+                                   unit="µs", lo=0, example="1538984233547259")
+    keyframes: tuple[float, ...] = spec("annotated sample times; each equals one of `lidar`; the first is 0",
+                                        unit="s", required=True, example="[0.0, 0.499849, 1.000161]")
+    lidar: tuple[float, ...] = spec("LIDAR_TOP sweep times, strictly ascending, within [0, duration]", unit="s",
+                                    required=True, example="[0.0, 0.049965, 0.100207]")
+    cameras: tuple[CameraTimes, ...] = spec("per-camera image times; empty: cameras at the regular rate",
+                                            factory=tuple, example="see CameraTimes")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Where an imported scene comes from. Its presence marks the layout as recorded data: the checks that real
+    recordings break (overlaps, pedestrians inside vehicles, off-surface boxes, kinematic limits from track
+    jitter, agents outside the map) report warnings instead of errors (docs/import.md lists them)."""
+
+    dataset: str = spec("dataset family", required=True, choices=("nuscenes",), example="nuscenes")
+    version: str = spec("dataset version folder", required=True, example="v1.0-mini")
+    scene: str = spec("scene name in the dataset", required=True, example="scene-0916")
+    dataroot_name: str = spec("base name of the dataroot folder it was read from", default="",
+                              example="nuscenes-real")
+    origin: Vec2 = spec("the dataset's global frame minus this layout's world frame (whole metres): "
+                        "global = world + origin", unit="m", default=(0.0, 0.0), example="[650.0, 1784.0]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Layout:
     """One scene."""
 
@@ -212,6 +254,10 @@ class Layout:
     map: Map = spec("the static world", factory=Map, example="see Map")
     ego: Optional[Ego] = spec("the recording car; default: standing at the origin facing +x", example="see Ego")
     agents: tuple[Agent, ...] = spec("dynamic objects", factory=tuple, example="see Agent")
+    timeline: Optional[SensorTimeline] = spec("recorded sensor times instead of the regular rates",
+                                              example="see SensorTimeline")
+    source: Optional[Source] = spec("origin of an imported scene; relaxes the checks real data breaks",
+                                    example="see Source")
 
     def agent(self, agent_id: str) -> Agent:
         """The agent named `agent_id`; KeyError when absent."""

@@ -89,7 +89,7 @@ class Body:
 
 def validate_layout(layout: Layout, source: SourceMap, file: str) -> list[Issue]:
     """Every scene issue of a parsed layout (errors and warnings), located with `source`, in file order."""
-    f = Findings(source, file)
+    f = Findings(source, file, recorded=layout.source is not None)
     use = check_structure(layout, f)
     m = layout.map
     roads = build_road_geometry(dataclasses.replace(
@@ -250,7 +250,7 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
     if k.max_speed == 0:
         if vmax > SPEED_EPS:
             t = _first_above(ts, speed, SPEED_EPS)
-            f.error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
+            f.real_data_error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
                                               "m/s); give it a single waypoint or make it a prop")
         return
     for value, times, name, unit, limits in (
@@ -260,7 +260,7 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
             continue
         peak = float(value.max())
         path = speed_path if name == "speed" else accel_path
-        for limit, kind, report in ((limits[0], "physical limit", f.error), (limits[1], "typical", f.warning)):
+        for limit, kind, report in ((limits[0], "physical limit", f.real_data_error), (limits[1], "typical", f.warning)):
             if peak > limit + SPEED_EPS:
                 t = _first_above(times, value, limit + SPEED_EPS)
                 advice = ("; slow it down (spread its waypoints in time)" if name == "speed" else
@@ -369,10 +369,10 @@ def _check_surface(layout, use, roads, bodies, times, center, yaw, present, f) -
         m = idx[int(np.argmin(inside))]
         x, y = center[k, m]
         if b.parked:
-            f.error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at ({x:.1f}, {y:.1f}); "
+            f.real_data_error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at ({x:.1f}, {y:.1f}); "
                                   "park vehicles on a road, a driveable_surface or a parking area")
         else:
-            f.error(b.where(times[m]), f"{b.label} ({b.klass.name}) leaves the drivable surface at "
+            f.real_data_error(b.where(times[m]), f"{b.label} ({b.klass.name}) leaves the drivable surface at "
                                        f"t={times[m]:.2f} s near ({x:.1f}, {y:.1f}); vehicles stay on roads, "
                                        "driveable_surface or parking areas")
 
@@ -386,7 +386,7 @@ def _check_extent(layout, use, bodies, times, center, present, f) -> None:
     for k in np.flatnonzero(out.any(axis=1)):
         b, m = bodies[k], int(np.argmax(out[k]))
         x, y = center[k, m]
-        f.error(b.where(times[m]), f"{b.label} is outside the map extent at t={times[m]:.2f} s, at ({x:.1f}, "
+        f.real_data_error(b.where(times[m]), f"{b.label} is outside the map extent at t={times[m]:.2f} s, at ({x:.1f}, "
                                    f"{y:.1f}); enlarge map.extent or keep it inside")
 
 
@@ -450,7 +450,7 @@ def _check_overlaps(bodies, times, center, yaw, present, f, chunk: int = 4096) -
         # agents (or props), otherwise at the agent (or prop).
         a, b = sorted((bodies[i], bodies[j]), key=lambda z: (-z.rank, z.index))
         target = b if a.noun == b.noun else a
-        f.error(target.where(times[m]), _pair_message(a, b, times[m]))
+        f.real_data_error(target.where(times[m]), _pair_message(a, b, times[m]))
 
 
 def _check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) -> None:
@@ -487,7 +487,7 @@ def _check_static_overlaps(layout, use, bodies, times, center, yaw, present, f) 
             first[key] = int(m_idx[q])
     for (k, o), mm in sorted(first.items()):
         b = bodies[k]
-        f.error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
+        f.real_data_error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
                                     f"{b.noun} or the {names[o].split()[0]}")
 
 
