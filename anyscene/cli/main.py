@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train-renderer": ("train_renderer", "train the multi-view video diffusion renderer"),
     "sample": ("sample", "sample procedural layouts from road templates"),
     "batch": ("batch", "generate many scenes into one dataset, locally or on Ray"),
+    "import": ("import_", "import a recorded scene (nuScenes) as an editable layout and rig"),
+    "compare": ("compare", "compare a replayed scene with the real recording, sensor by sensor, box by box"),
 }
 
 
