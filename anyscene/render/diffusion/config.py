@@ -12,7 +12,7 @@ from ...errors import ConfigError
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "configs" / "renderer"
 NUSCENES_CAMERAS = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT")
 INITS = ("tiny", "image_model", "pipeline")
-CONDITION_SOURCES = ("auto", "exported", "occupancy")
+CONDITION_SOURCES = ("auto", "exported", "occupancy", "imported")
 
 
 @dataclass
@@ -26,7 +26,7 @@ class DataConfig:
     clip_stride: int = 1  # keyframes between the first frames of consecutive clips
     scenes: Optional[list[str]] = None  # scene names to train on; null = every scene
     val_scenes: Optional[list[str]] = None  # scenes for validation samples; null = the first training clip
-    conditions: str = "auto"  # auto: exported conditions/ when present, else from gts/ | exported | occupancy
+    conditions: str = "auto"  # auto: exported conditions/, else gts/, else the imported scene | exported | occupancy | imported
     grid: str = "occ3d"  # occupancy grid of gts/ labels, used for conditions rendered from occupancy
     num_workers: int = 0  # DataLoader worker processes
 
