@@ -155,7 +155,25 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
         use.ego = _check_ego(layout.ego, layout, f)
     if layout.timeline is not None:
         check_timeline(layout, f)
+    _check_lane_paths(layout, f)
     return use
+
+
+def _check_lane_paths(layout: Layout, f: Findings) -> None:
+    """Imported lane centrelines and stop lines: unique ids, at least 2 distinct points, simple outlines."""
+    for what, entries in (("lane", layout.map.lanes), ("stop line", layout.map.stop_lines)):
+        seen: dict[str, int] = {}
+        key = "lanes" if what == "lane" else "stop_lines"
+        for i, e in enumerate(entries):
+            path = f"map.{key}[{i}]"
+            if e.id in seen:
+                f.error(f"{path}.id", f"duplicate {what} id '{e.id}', already used by map.{key}[{seen[e.id]}]")
+            seen.setdefault(e.id, i)
+            if what == "lane":
+                if len(set(e.centerline)) < 2:
+                    f.error(f"{path}.centerline", "a lane needs at least 2 distinct centreline points")
+            else:
+                check_polygon(e.polygon, f"{path}.polygon", f)
 
 
 TIMELINE_EPS = 0.5e-6  # s: half a microsecond, the resolution of recorded times

@@ -105,6 +105,27 @@ class Prop:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LanePath:
+    """A lane given by its centreline polyline, as imported maps (the nuScenes map expansion) describe lanes.
+    It is map data for editing and planning; the drivable surface comes from roads and areas."""
+
+    id: str = spec("unique lane name", required=True, example="lane_5e3f")
+    kind: str = spec("lane, or lane_connector (a path through a junction)", default="lane",
+                     choices=("lane", "lane_connector"), example="lane_connector")
+    centerline: Polyline = spec("centreline points in driving order; at least 2", unit="m", required=True,
+                                example="[[0, 0], [30, 0], [45, 4]]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopLine:
+    """Where vehicles stop (before a crossing, a light or a sign), as an outline on the ground."""
+
+    id: str = spec("unique stop-line name", required=True, example="stop_1")
+    polygon: Polyline = spec("outline, at least 3 points", unit="m", required=True,
+                             example="[[10,-3],[10.5,-3],[10.5,0],[10,0]]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Map:
     """Everything static in the scene."""
 
@@ -119,6 +140,9 @@ class Map:
     areas: tuple[Area, ...] = spec("static areas by class", factory=tuple, example="see Area")
     buildings: tuple[Building, ...] = spec("buildings", factory=tuple, example="see Building")
     props: tuple[Prop, ...] = spec("static objects", factory=tuple, example="see Prop")
+    lanes: tuple[LanePath, ...] = spec("lanes as centreline polylines (imported maps)", factory=tuple,
+                                       example="see LanePath")
+    stop_lines: tuple[StopLine, ...] = spec("stop lines (imported maps)", factory=tuple, example="see StopLine")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,6 +13,8 @@ wrote, its log's `global_offset`, so the original layout's frame comes back).
   their attributes say parked (vehicle.parked, cycle.without_rider) or their class cannot move; a parked
   instance whose annotated box moves keeps its waypoints, so every box stays exact.
 - Box z is not kept: the world stands boxes on z = 0 (centre at half height).
+- Map: the drivable area traced from the log's map mask (mapmask.py); with `maps/expansion/<location>.json`,
+  lanes, lane connectors, crossings, walkways, car parks and stop lines too (expansion.py).
 """
 from __future__ import annotations
 
@@ -134,10 +136,12 @@ def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_M
     ego = Ego(trajectory=Trajectory(waypoints=_ego_waypoints(sc, ego_xy, origin)))
     agents, props = _agents(sc, origin, warnings)
     areas = _drivable(sc, ego_xy, origin, map_margin, warnings)
+    expansion = _expansion(sc, ego_xy, origin, map_margin)
     layout = Layout(
         name=name, duration=max(sc.duration, 0.5), description=str(sc.rec.get("description", "")),
         environment=Environment(time_of_day=_local_hour(sc.log.get("logfile", "")), tags=("nuscenes",)),
-        map=Map(ground=GROUND, areas=areas, props=props), ego=ego, agents=agents,
+        map=Map(ground=GROUND, areas=areas + expansion.areas, props=props, crosswalks=expansion.crosswalks,
+                lanes=expansion.lanes, stop_lines=expansion.stop_lines), ego=ego, agents=agents,
         timeline=_timeline(sc), source=Source(dataset="nuscenes", version=tables.version, scene=name,
                                               dataroot_name=tables.dataroot.resolve().name, origin=origin))
     rig = _rig(sc, warnings)
@@ -298,9 +302,24 @@ def _drivable(sc: _Scene, ego_xy, origin, margin: float, warnings: list[str]):
         warnings.append(f"{path}: map mask of map record '{maps[0]['token']}' not found; imported without a "
                         "drivable area")
         return ()
+    return trace_drivable(path, _window(ego_xy, margin), origin, GROUND)
+
+
+def _window(ego_xy, margin: float) -> tuple[float, float, float, float]:
+    """Global (xmin, ymin, xmax, ymax) m: the ego path's bounds plus `margin`."""
     xy = np.array([[x, y] for _, x, y, _ in ego_xy])
     lo, hi = xy.min(axis=0) - margin, xy.max(axis=0) + margin
-    return trace_drivable(path, (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])), origin, GROUND)
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def _expansion(sc: _Scene, ego_xy, origin, margin: float):
+    """The map expansion layers when `maps/expansion/<location>.json` exists, else nothing."""
+    from .expansion import ExpansionMap, expansion_file, read_expansion
+
+    location = str(sc.log.get("location", ""))
+    if not location or not expansion_file(sc.tables.dataroot, location).is_file():
+        return ExpansionMap((), (), (), ())
+    return read_expansion(sc.tables.dataroot, location, _window(ego_xy, margin), origin)
 
 
 def _rig(sc: _Scene, warnings: list[str]) -> dict:
