@@ -33,8 +33,9 @@ def run(args: argparse.Namespace) -> int:
     files = write_report(report, boxes, args.out)
     b = report["boxes"]["all"]["all"]
     lid = report["lidar"]
+    ratio = b.get("lidar_ratio", {}).get("median", float("nan"))
     print(f"{args.out}: {report['keyframes']['paired']} keyframes, {b['matched']}/{b['real_boxes']} real boxes "
-          f"matched; LiDAR points per box synthetic/real median {b.get('lidar_ratio', {}).get('median', float('nan')):.2f}, "
+          f"matched; LiDAR points per box synthetic/real median {ratio:.2f}, "
           f"0-point fraction {b.get('zero_point_fraction', float('nan')):.2f}"
           + (f"; points per sweep real {lid['real']['points_per_sweep']['median']:.0f}, synthetic "
              f"{lid['synthetic']['points_per_sweep']['median']:.0f}" if lid.get("sweeps") else "")

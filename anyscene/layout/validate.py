@@ -250,8 +250,8 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
     if k.max_speed == 0:
         if vmax > SPEED_EPS:
             t = _first_above(ts, speed, SPEED_EPS)
-            f.real_data_error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
-                                              "m/s); give it a single waypoint or make it a prop")
+            f.real_data_error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to "
+                                                        f"{vmax:.2f} m/s); give it a single waypoint or make it a prop")
         return
     for value, times, name, unit, limits in (
             (speed, ts, "speed", "m/s", (k.max_speed, k.typical_speed)),
@@ -260,7 +260,8 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
             continue
         peak = float(value.max())
         path = speed_path if name == "speed" else accel_path
-        for limit, kind, report in ((limits[0], "physical limit", f.real_data_error), (limits[1], "typical", f.warning)):
+        for limit, kind, report in ((limits[0], "physical limit", f.real_data_error),
+                                    (limits[1], "typical", f.warning)):
             if peak > limit + SPEED_EPS:
                 t = _first_above(times, value, limit + SPEED_EPS)
                 advice = ("; slow it down (spread its waypoints in time)" if name == "speed" else
@@ -369,8 +370,9 @@ def _check_surface(layout, use, roads, bodies, times, center, yaw, present, f) -
         m = idx[int(np.argmin(inside))]
         x, y = center[k, m]
         if b.parked:
-            f.real_data_error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at ({x:.1f}, {y:.1f}); "
-                                  "park vehicles on a road, a driveable_surface or a parking area")
+            f.real_data_error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at "
+                                            f"({x:.1f}, {y:.1f}); park vehicles on a road, a driveable_surface or a "
+                                            "parking area")
         else:
             f.real_data_error(b.where(times[m]), f"{b.label} ({b.klass.name}) leaves the drivable surface at "
                                        f"t={times[m]:.2f} s near ({x:.1f}, {y:.1f}); vehicles stay on roads, "
