@@ -116,3 +116,17 @@ def test_existing_output_is_kept(tables_copy, out, capsys):
     code, err = _run(tables_copy, out, capsys)
     assert code == 2 and "already exists" in err
     assert (out / "scene.yaml").read_text() == "mine" and not (out / "rig.yaml").exists()
+
+
+def test_import_is_deterministic_and_validates(tables_copy, tmp_path, capsys):
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        out.mkdir()
+        code, _ = _run(tables_copy, out, capsys)
+        assert code == 0
+        outs.append(out)
+    assert (outs[0] / "scene.yaml").read_bytes() == (outs[1] / "scene.yaml").read_bytes()
+    assert (outs[0] / "rig.yaml").read_bytes() == (outs[1] / "rig.yaml").read_bytes()
+    assert main(["validate", str(outs[0] / "scene.yaml")]) == 0
+    assert main(["validate", "--strict", str(outs[0] / "scene.yaml")]) == 2  # its warnings fail under --strict

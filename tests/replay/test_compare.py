@@ -97,3 +97,13 @@ def test_sweep_statistics_count_returns_only():
     assert (st.records, st.points) == (5, 3)
     assert st.range_hist.sum() == 3 and st.range_hist[1] == 1 and st.range_hist[7] == 1
     assert st.ring_points[[0, 5, 31]].tolist() == [1, 1, 1] and st.intensity_hist.sum() == 3
+
+
+def test_compare_bad_dataroot_exits_2_and_writes_nothing(real_root, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(real_root), str(tmp_path / "missing"), "--out", str(out)]) == 2
+    assert "missing: no such folder" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["compare", str(real_root), str(tmp_path / "empty"), "--out", str(out)]) == 2
+    assert "not a nuScenes dataroot" in capsys.readouterr().err
+    assert not out.exists()
