@@ -63,3 +63,7 @@ class ConfigError(AnySceneError):
 
 class OutputError(AnySceneError):
     """An output folder that cannot be written or would be overwritten."""
+
+
+class DatasetError(AnySceneError):
+    """An external dataset that cannot be imported: a missing or broken table, file or record."""

@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("sample", "sample procedural layouts from road templates"),
     "batch": ("batch", "generate many scenes into one dataset, locally or on Ray"),
     "edit": ("edit", "edit a layout in the browser: BEV canvas, timeline, live validation, previews"),
+    "import": ("import_", "import a recorded scene (nuScenes) as an editable layout and rig"),
+    "compare": ("compare", "compare a replayed scene with the real recording, sensor by sensor, box by box"),
 }
 
 

@@ -7,8 +7,9 @@ import sys
 
 def add_parser(subparsers, verb: str, help_text: str) -> None:
     p = subparsers.add_parser(verb, help=help_text, description=(
-        "Train the diffusion renderer on a nuScenes-format dataroot (an AnyScene export, or real nuScenes with "
-        "Occ3D labels). CONFIG is a YAML file such as configs/renderer/tiny.yaml or sd15_128x224.yaml (or the "
+        "Train the diffusion renderer on a nuScenes-format dataroot (an AnyScene export, real nuScenes with "
+        "Occ3D labels, or real nuScenes alone: its scenes are imported and their condition maps rendered from "
+        "the imported world at each real image's time). CONFIG is a YAML file such as configs/renderer/tiny.yaml or sd15_128x224.yaml (or the "
         "name of one); trailing key=value arguments override it, e.g. data.dataroot=out/ds "
         "train.output_dir=runs/r1 train.max_steps=1000. The run folder receives log.jsonl, samples/*.png, "
         "resumable checkpoints/ (train.resume=latest continues) and pipeline/, the weights for "
@@ -24,6 +25,22 @@ def run(args: argparse.Namespace) -> int:
     from ..render.diffusion.train import train
 
     cfg = load_train_config(args.config, args.overrides)
-    result = train(cfg)
+    result = train(cfg, layouts=imported_layouts(cfg.data.dataroot, cfg.data.version))
     print(f"trained {result.steps} steps; weights in {result.pipeline_dir}", file=sys.stderr)
     return 0
+
+
+def imported_layouts(dataroot: str, version: str):
+    """scene name -> the Layout `anyscene import nuscenes` makes of it (each scene imported once, when first
+    needed)."""
+    cache: dict = {}
+
+    def layout(scene: str):
+        if scene not in cache:
+            from ..importers.nuscenes import import_nuscenes
+
+            cache.clear()
+            cache[scene] = import_nuscenes(dataroot, version, scene).layout
+        return cache[scene]
+
+    return layout

@@ -40,9 +40,10 @@ def parent_path(path: str) -> str:
 class Findings:
     """Collects issues, each located at the value of a field path (or its nearest parent present in the file)."""
 
-    def __init__(self, source: SourceMap, file: str):
+    def __init__(self, source: SourceMap, file: str, recorded: bool = False):
         self.source, self.file = source, file
         self.issues: list[Issue] = []
+        self.recorded = recorded  # an imported recording (layout.source is set): see `real_data_error`
 
     def locate(self, path: str) -> Location:
         p = path
@@ -62,6 +63,14 @@ class Findings:
 
     def warning(self, path: str, message: str) -> None:
         self.issues.append(Issue(self.locate(path), f"{path}: {message}", "warning"))
+
+    def real_data_error(self, path: str, message: str) -> None:
+        """An error that recorded data commits as a matter of course (boxes touching in a car park, a pedestrian
+        clipping a bus, track jitter beyond the kinematic limits): a warning in an imported layout."""
+        if self.recorded:
+            self.warning(path, f"{message} (recorded data: a warning)")
+        else:
+            self.error(path, message)
 
     def sorted(self) -> list[Issue]:
         """Issues in file order (unlocated ones last), ties kept in the order they were found."""
@@ -183,6 +192,9 @@ def check_structure(layout: Layout, f: Findings) -> Usable:
     if layout.ego is not None:
         use.ego = _check_ego(layout.ego, layout, f)
     _check_waypoint_time(layout, use, f)
+    if layout.timeline is not None:
+        check_timeline(layout, f)
+    _check_lane_paths(layout, f)
     return use
 
 
@@ -214,6 +226,65 @@ def check_map_size(extent, path: str, f: Findings, what: str = "the map") -> boo
                       "(shorten the roads or trajectories, or set a smaller map.extent)")
         return False
     return True
+
+
+def _check_lane_paths(layout: Layout, f: Findings) -> None:
+    """Imported lane centrelines and stop lines: unique ids, at least 2 distinct points, simple outlines."""
+    for what, entries in (("lane", layout.map.lanes), ("stop line", layout.map.stop_lines)):
+        seen: dict[str, int] = {}
+        key = "lanes" if what == "lane" else "stop_lines"
+        for i, e in enumerate(entries):
+            path = f"map.{key}[{i}]"
+            if e.id in seen:
+                f.error(f"{path}.id", f"duplicate {what} id '{e.id}', already used by map.{key}[{seen[e.id]}]")
+            seen.setdefault(e.id, i)
+            if what == "lane":
+                if len(set(e.centerline)) < 2:
+                    f.error(f"{path}.centerline", "a lane needs at least 2 distinct centreline points")
+            else:
+                check_polygon(e.polygon, f"{path}.polygon", f)
+
+
+TIMELINE_EPS = 0.5e-6  # s: half a microsecond, the resolution of recorded times
+CAMERA_LEAD = 0.1  # s: how early a camera may fire before t = 0 (the first keyframe's images)
+
+
+def check_timeline(layout: Layout, f: Findings) -> None:
+    """Recorded sensor times: ascending, inside the scene, keyframes among the LiDAR sweeps, the first at 0."""
+    tl, end = layout.timeline, layout.duration + TIMELINE_EPS
+    series = [("timeline.lidar", tl.lidar, 0.0), ("timeline.keyframes", tl.keyframes, 0.0)]
+    series += [(f"timeline.cameras[{i}].times", c.times, CAMERA_LEAD) for i, c in enumerate(tl.cameras)]
+    for path, times, lead in series:
+        if not times:
+            f.error(path, "needs at least one time")
+            continue
+        a = np.asarray(times, dtype=np.float64)
+        if np.any(np.diff(a) <= 0):
+            k = int(np.argmax(np.diff(a) <= 0)) + 1
+            f.error(f"{path}[{k}]", f"time {a[k]:.6f} s is not after the previous {a[k - 1]:.6f} s; times must "
+                                    "be strictly ascending")
+        if a[0] < -lead - TIMELINE_EPS:
+            lo = f"{-lead:g}" if lead else "0"
+            f.error(f"{path}[0]", f"time {a[0]:.6f} s is before the scene starts ({lo} s)")
+        elif a[-1] > end:
+            k = int(np.argmax(a > end))
+            f.warning(f"{path}[{k}]", f"time {a[k]:.6f} s and later are after the scene's end "
+                                      f"({layout.duration:g} s); the timeline is cut there")
+    if tl.keyframes and abs(tl.keyframes[0]) > TIMELINE_EPS:
+        f.error("timeline.keyframes[0]", f"the first keyframe is t = 0 by definition, got {tl.keyframes[0]:.6f} s")
+    if tl.keyframes and tl.lidar:
+        lidar = np.asarray(tl.lidar, dtype=np.float64)
+        for k, t in enumerate(tl.keyframes):
+            if np.min(np.abs(lidar - t)) > TIMELINE_EPS:
+                f.error(f"timeline.keyframes[{k}]", f"keyframe {t:.6f} s is not one of the LiDAR sweep times; "
+                                                    "a keyframe is a LiDAR sweep")
+                break
+    seen: dict[str, int] = {}
+    for i, c in enumerate(tl.cameras):
+        if c.channel in seen:
+            f.error(f"timeline.cameras[{i}].channel", f"duplicate camera '{c.channel}', already timed by "
+                                                      f"timeline.cameras[{seen[c.channel]}]")
+        seen.setdefault(c.channel, i)
 
 
 def _check_ids(layout: Layout, f: Findings) -> None:

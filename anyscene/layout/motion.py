@@ -128,19 +128,24 @@ class WaypointMotion:
         return x, y, vx, vy, yaw
 
     def _apply_given_yaw(self, t: np.ndarray, yaw: np.ndarray) -> None:
+        """Given headings: met exactly at their waypoints, interpolated (shortest way round) between two
+        consecutive given ones, held before the first and after the last waypoint when those give one."""
         g = self.given_yaw
         if all(y is None for y in g):
             return
-        for i, y in enumerate(g):
-            if y is None:
-                continue
-            yaw[t == self.t[i]] = y
-            if i + 1 < len(g) and g[i + 1] is not None:
-                inside = (t > self.t[i]) & (t < self.t[i + 1])
-                if inside.any():
-                    d = (g[i + 1] - y + np.pi) % (2 * np.pi) - np.pi
-                    f = (t[inside] - self.t[i]) / (self.t[i + 1] - self.t[i])
-                    yaw[inside] = y + f * d
+        gy = np.array([np.nan if y is None else y for y in g], dtype=np.float64)
+        n = len(g)
+        i = np.clip(np.searchsorted(self.t, t, side="right") - 1, 0, n - 1)
+        if n > 1:
+            j = np.minimum(i, n - 2)
+            inside = (t > self.t[j]) & (t < self.t[j + 1]) & ~np.isnan(gy[j]) & ~np.isnan(gy[j + 1])
+            if inside.any():
+                jj = j[inside]
+                d = (gy[jj + 1] - gy[jj] + np.pi) % (2 * np.pi) - np.pi
+                f = (t[inside] - self.t[jj]) / (self.t[jj + 1] - self.t[jj])
+                yaw[inside] = gy[jj] + f * d
+        exact = (t == self.t[i]) & ~np.isnan(gy[i])
+        yaw[exact] = gy[i[exact]]
         if g[0] is not None:
             yaw[t < self.t[0]] = g[0]
         if g[-1] is not None:

@@ -120,6 +120,27 @@ class Prop:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LanePath:
+    """A lane given by its centreline polyline, as imported maps (the nuScenes map expansion) describe lanes.
+    It is map data for editing and planning; the drivable surface comes from roads and areas."""
+
+    id: str = spec("unique lane name", required=True, example="lane_5e3f")
+    kind: str = spec("lane, or lane_connector (a path through a junction)", default="lane",
+                     choices=("lane", "lane_connector"), example="lane_connector")
+    centerline: Polyline = spec("centreline points in driving order; at least 2", unit="m", required=True,
+                                example="[[0, 0], [30, 0], [45, 4]]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopLine:
+    """Where vehicles stop (before a crossing, a light or a sign), as an outline on the ground."""
+
+    id: str = spec("unique stop-line name", required=True, example="stop_1")
+    polygon: Polyline = spec("outline, at least 3 points", unit="m", required=True,
+                             example="[[10,-3],[10.5,-3],[10.5,0],[10,0]]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Map:
     """Everything static in the scene."""
 
@@ -134,6 +155,10 @@ class Map:
     areas: tuple[Area, ...] = spec("static areas by class", factory=tuple, max_items=1000, example="see Area")
     buildings: tuple[Building, ...] = spec("buildings", factory=tuple, max_items=2000, example="see Building")
     props: tuple[Prop, ...] = spec("static objects", factory=tuple, max_items=MAX_PROPS, example="see Prop")
+    lanes: tuple[LanePath, ...] = spec("lanes as centreline polylines (imported maps)", factory=tuple,
+                                       max_items=5000, example="see LanePath")
+    stop_lines: tuple[StopLine, ...] = spec("stop lines (imported maps)", factory=tuple, max_items=2000,
+                                            example="see StopLine")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,6 +248,48 @@ class Environment:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CameraTimes:
+    """When one camera fires, for scenes whose sensors keep their own times (imported recordings)."""
+
+    channel: str = spec("camera channel; must be a rig camera when generating", required=True,
+                        example="CAM_FRONT")
+    times: tuple[float, ...] = spec("image times from t = 0, strictly ascending, microsecond resolution; from "
+                                    "-0.1 s (a recording's first images fire just before its first LiDAR "
+                                    "keyframe) to the scene's end", unit="s", required=True,
+                                    example="[-0.034789, 0.048512, 0.131801]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SensorTimeline:
+    """Recorded sensor times that replace the regular sensor rates (an imported scene's real timeline).
+    Times are seconds from t = 0 (the first keyframe) at microsecond resolution (round(µs) / 1e6)."""
+
+    epoch_us: Optional[int] = spec("absolute time of t = 0, µs since 1970; default: derived from the scene name",
+                                   unit="µs", lo=0, example="1538984233547259")
+    keyframes: tuple[float, ...] = spec("annotated sample times; each equals one of `lidar`; the first is 0",
+                                        unit="s", required=True, example="[0.0, 0.499849, 1.000161]")
+    lidar: tuple[float, ...] = spec("LIDAR_TOP sweep times, strictly ascending, within [0, duration]", unit="s",
+                                    required=True, example="[0.0, 0.049965, 0.100207]")
+    cameras: tuple[CameraTimes, ...] = spec("per-camera image times; empty: cameras at the regular rate",
+                                            factory=tuple, example="see CameraTimes")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    """Where an imported scene comes from. Its presence marks the layout as recorded data: the checks that real
+    recordings break (overlaps, pedestrians inside vehicles, off-surface boxes, kinematic limits from track
+    jitter, agents outside the map) report warnings instead of errors (docs/import.md lists them)."""
+
+    dataset: str = spec("dataset family", required=True, choices=("nuscenes",), example="nuscenes")
+    version: str = spec("dataset version folder", required=True, example="v1.0-mini")
+    scene: str = spec("scene name in the dataset", required=True, example="scene-0916")
+    dataroot_name: str = spec("base name of the dataroot folder it was read from", default="",
+                              example="nuscenes-real")
+    origin: Vec2 = spec("the dataset's global frame minus this layout's world frame (whole metres): "
+                        "global = world + origin", unit="m", default=(0.0, 0.0), example="[650.0, 1784.0]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Layout:
     """One scene."""
 
@@ -236,6 +303,10 @@ class Layout:
     map: Map = spec("the static world", factory=Map, example="see Map")
     ego: Optional[Ego] = spec("the recording car; default: standing at the origin facing +x", example="see Ego")
     agents: tuple[Agent, ...] = spec("dynamic objects", factory=tuple, max_items=MAX_AGENTS, example="see Agent")
+    timeline: Optional[SensorTimeline] = spec("recorded sensor times instead of the regular rates",
+                                              example="see SensorTimeline")
+    source: Optional[Source] = spec("origin of an imported scene; relaxes the checks real data breaks",
+                                    example="see Source")
 
     def agent(self, agent_id: str) -> Agent:
         """The agent named `agent_id`; KeyError when absent."""

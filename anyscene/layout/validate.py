@@ -34,7 +34,7 @@ def check_layout_language(layout: Layout, source: SourceMap, file: str,
                           roads: RoadGeometry | None = None) -> LayoutChecks:
     """Layout-side checks. `roads`: the road geometry of the whole map when already built (a compiled World's),
     used when every road and crosswalk is sound."""
-    f = Findings(source, file)
+    f = Findings(source, file, recorded=layout.source is not None)
     use = check_structure(layout, f)
     m = layout.map
     all_roads = len(use.roads) == len(m.roads) and len(use.crosswalks) == len(m.crosswalks)

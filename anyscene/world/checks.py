@@ -211,7 +211,7 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
     if k.max_speed == 0:
         if vmax > SPEED_EPS:
             t = _first_above(ts, speed, SPEED_EPS)
-            f.error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
+            f.real_data_error(speed_path or b.where(t), f"{who} cannot move, but moves from t={t:.2f} s (up to {vmax:.2f} "
                                               "m/s); give it a single waypoint or make it a prop")
         return
     for value, times, name, unit, limits in (
@@ -221,7 +221,8 @@ def _check_kinematics(b: Body, layout: Layout, f: Findings) -> None:
             continue
         peak = float(value.max())
         path = speed_path if name == "speed" else accel_path
-        for limit, kind, report in ((limits[0], "physical limit", f.error), (limits[1], "typical", f.warning)):
+        for limit, kind, report in ((limits[0], "physical limit", f.real_data_error),
+                                    (limits[1], "typical", f.warning)):
             if peak > limit + SPEED_EPS:
                 t = _first_above(times, value, limit + SPEED_EPS)
                 advice = ("; slow it down (spread its waypoints in time)" if name == "speed" else
@@ -250,6 +251,6 @@ def _check_extent(layout, use, bodies, times, center, present, f) -> None:
     for k in np.flatnonzero(out.any(axis=1)):
         b, m = bodies[k], int(np.argmax(out[k]))
         x, y = center[k, m]
-        f.error(b.where(times[m]), f"{b.label} is outside the map extent at t={times[m]:.2f} s, at ({x:.1f}, "
+        f.real_data_error(b.where(times[m]), f"{b.label} is outside the map extent at t={times[m]:.2f} s, at ({x:.1f}, "
                                    f"{y:.1f}); enlarge map.extent or keep it inside")
 

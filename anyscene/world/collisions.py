@@ -107,10 +107,10 @@ def check_surface(layout, use, roads, bodies, times, center, yaw, present, f) ->
         m = idx[int(np.argmin(inside))]
         x, y = center[k, m]
         if b.parked:
-            f.error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at ({x:.1f}, {y:.1f}); "
+            f.real_data_error(b.where(0.0), f"{b.label} ({b.klass.name}) stands off the drivable surface at ({x:.1f}, {y:.1f}); "
                                   "park vehicles on a road, a driveable_surface or a parking area")
         else:
-            f.error(b.where(times[m]), f"{b.label} ({b.klass.name}) leaves the drivable surface at "
+            f.real_data_error(b.where(times[m]), f"{b.label} ({b.klass.name}) leaves the drivable surface at "
                                        f"t={times[m]:.2f} s near ({x:.1f}, {y:.1f}); vehicles stay on roads, "
                                        "driveable_surface or parking areas")
 
@@ -135,7 +135,7 @@ def _first_hits(pair: np.ndarray, m: np.ndarray, n: int) -> tuple[np.ndarray, np
 def _report_more(f: Findings, path: str, shown: int, total: int, complete: bool, what: str) -> None:
     if total > shown or not complete:
         count = f"{total - shown:,}" if complete else f"at least {total - shown:,}"
-        f.error(path, f"... and {count} more {what} (only the first {shown} are listed)")
+        f.real_data_error(path, f"... and {count} more {what} (only the first {shown} are listed)")
 
 
 def check_overlaps(bodies, times, center, yaw, present, f, chunk_elems: int = 1 << 21) -> None:
@@ -195,7 +195,7 @@ def check_overlaps(bodies, times, center, yaw, present, f, chunk_elems: int = 1 
         # agents (or props), otherwise at the agent (or prop).
         x, y = sorted((bodies[i], bodies[j]), key=lambda z: (-z.rank, z.index))
         target = y if x.noun == y.noun else x
-        f.error(target.where(times[m]), _pair_message(x, y, times[m]))
+        f.real_data_error(target.where(times[m]), _pair_message(x, y, times[m]))
         listed += 1
     _report_more(f, "agents", listed, len(fa), complete, "overlapping pairs")
 
@@ -258,7 +258,7 @@ def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f, c
             break
         k, o = divmod(key, len(obstacles))
         b = bodies[k]
-        f.error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
+        f.real_data_error(b.where(times[mm]), f"{b.label} and {names[o]} overlap at t={times[mm]:.2f} s; move the "
                                     f"{b.noun} or the {names[o].split()[0]}")
         listed += 1
     _report_more(f, "map", listed, len(pair), True, "overlaps with buildings or static props")

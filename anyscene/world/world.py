@@ -112,8 +112,13 @@ class World:
         return self.layout.duration
 
     def ego_pose(self, t: float) -> EgoPose:
-        s = self._ego_motion.evaluate(np.array([t]))
-        return EgoPose(float(t), np.array([s.xy[0, 0], s.xy[0, 1], 0.0]), float(s.yaw[0]), s.velocity[0].copy())
+        """The ego at time t (s). Before its trajectory starts it drives on at its first velocity (the images of
+        a recorded timeline can fire a few milliseconds before t = 0, the first keyframe)."""
+        m = self._ego_motion
+        t0 = float(getattr(m, "t_start", 0.0))
+        s = m.evaluate(np.array([max(float(t), t0)]))
+        xy = s.xy[0] + s.velocity[0] * min(float(t) - t0, 0.0)
+        return EgoPose(float(t), np.array([xy[0], xy[1], 0.0]), float(s.yaw[0]), s.velocity[0].copy())
 
     def states(self, t: float) -> AgentStates:
         """Exact state of every agent at time t."""

@@ -13,7 +13,7 @@ from ...resources import config_dir, resolve
 CONFIG_DIR = config_dir("renderer")
 NUSCENES_CAMERAS = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_RIGHT", "CAM_BACK", "CAM_BACK_LEFT")
 INITS = ("tiny", "image_model", "pipeline")
-CONDITION_SOURCES = ("auto", "exported", "occupancy")
+CONDITION_SOURCES = ("auto", "exported", "occupancy", "imported")
 
 
 @dataclass
@@ -27,7 +27,7 @@ class DataConfig:
     clip_stride: int = 1  # keyframes between the first frames of consecutive clips
     scenes: Optional[list[str]] = None  # scene names to train on; null = every scene
     val_scenes: Optional[list[str]] = None  # scenes for validation samples; null = the first training clip
-    conditions: str = "auto"  # auto: exported conditions/ when present, else from gts/ | exported | occupancy
+    conditions: str = "auto"  # auto: exported conditions/, else gts/, else the imported scene | exported | occupancy | imported
     grid: str = "occ3d"  # occupancy grid of gts/ labels, used for conditions rendered from occupancy
     num_workers: int = 0  # DataLoader worker processes
 

@@ -3,14 +3,18 @@
 A clip is `clip_length` consecutive keyframes of one scene, seen by the configured cameras. Per camera and
 keyframe the condition maps come from `conditions/<CHANNEL>/<sample_data_token>.npz` (written by
 `anyscene generate`) or are rendered from the keyframe's Occ3D occupancy `gts/<scene>/<sample_token>/labels.npz`
-by the sensor simulation (see occupancy_conditions.py): `conditions` "auto" takes the exported file when there is
-one, "exported" and "occupancy" insist on one source.
+by the sensor simulation (see occupancy_conditions.py). A real dataroot with neither (no Occ3D labels) is
+rendered from its imported scene: `layouts(scene_name)` gives the scene's imported Layout (the `train-renderer`
+command passes the nuScenes importer), whose world is ray-cast for each camera at the real image's own timestamp
+and calibration, so the real images are paired with conditions of the replayed world. `conditions` "auto" takes
+the first source there is in that order; "exported", "occupancy" and "imported" insist on one. Clips whose image
+files are missing (a partial download such as the real sample scene) are left out.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -60,7 +64,7 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
 
     def __init__(self, dataroot: str | Path, version: str, cameras: Sequence[str], height: int, width: int,
                  clip_length: int, clip_stride: int = 1, scenes: Sequence[str] | None = None, grid: str = "occ3d",
-                 conditions: str = "auto"):
+                 conditions: str = "auto", layouts: Callable[[str], object] | None = None):
         from nuscenes.nuscenes import NuScenes
 
         self.root = Path(dataroot)
@@ -71,10 +75,13 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
         self.height, self.width = height, width
         self.grid = grid
         self.source = conditions
+        self.layouts = layouts
         self.clips = self._index(clip_length, clip_stride, scenes)
         if not self.clips:
-            raise ConfigError(f"{self.root}: no scene has {clip_length} keyframes (data.clip_length)")
+            raise ConfigError(f"{self.root}: no scene has {clip_length} keyframes with all their camera images "
+                              f"(data.clip_length, data.cameras)")
         self._occupancy = None
+        self._imported: dict[str, tuple] = {}
 
     def _index(self, length: int, stride: int, scenes: Sequence[str] | None) -> list[Clip]:
         known = {s["name"] for s in self.nusc.scene}
@@ -89,8 +96,12 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
             while tok:
                 tokens.append(tok)
                 tok = self.nusc.get("sample", tok)["next"]
+            complete = [all((self.root / self.nusc.get("sample_data", self.nusc.get("sample", t)["data"][ch])
+                             ["filename"]).is_file() for ch in self.cameras
+                             if ch in self.nusc.get("sample", t)["data"]) for t in tokens]
             for s in range(0, len(tokens) - length + 1, stride):
-                clips.append(Clip(scene["name"], scene.get("description", ""), tuple(tokens[s:s + length])))
+                if all(complete[s:s + length]):
+                    clips.append(Clip(scene["name"], scene.get("description", ""), tuple(tokens[s:s + length])))
         return clips
 
     def __len__(self) -> int:
@@ -108,16 +119,41 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
         if self.source != "occupancy" and path.is_file():
             return load_condition_npz(path, self.height, self.width)
         labels = self.root / "gts" / clip.scene / sample_token / "labels.npz"
+        if self.source == "imported" or (self.source == "auto" and not labels.is_file()
+                                         and self.layouts is not None):
+            return self.imported_conditions(clip.scene, sd, camera)
         if self.source == "exported" or not labels.is_file():
             wanted = {"exported": [path], "occupancy": [labels], "auto": [path, labels]}[self.source]
             raise ConfigError(f"{self.root}: {' and '.join(str(p.relative_to(self.root)) for p in wanted)} "
                               f"missing; the renderer trains on exported condition maps (conditions/, written "
-                              f"by anyscene generate) or on Occ3D labels (gts/) (data.conditions)")
+                              f"by anyscene generate), on Occ3D labels (gts/) or on the imported scene "
+                              f"(through `anyscene train-renderer`) (data.conditions)")
         if self._occupancy is None:
             from .occupancy_conditions import OccupancyConditionRenderer
 
             self._occupancy = OccupancyConditionRenderer(self.grid)
         return self._occupancy.render(labels, camera, self.height, self.width)
+
+    def imported_conditions(self, scene: str, sd: dict, camera: Camera) -> np.ndarray:
+        """The condition map of a real camera image rendered from the scene's imported world, at the image's
+        timestamp (t = 0 at the scene's first keyframe) and calibration."""
+        from ...sensors import render_camera
+        from ...sensors.raycast import WorldScene
+        from ...world import World
+        from .conditions import encode_maps
+
+        if self.layouts is None:
+            raise ConfigError(f"{self.root}: data.conditions=imported needs the scene importer; run "
+                              "`anyscene train-renderer`, which imports each real scene")
+        if scene not in self._imported:
+            layout = self.layouts(scene)
+            world = World.compile(layout)
+            epoch = layout.timeline.epoch_us if layout.timeline is not None and layout.timeline.epoch_us else 0
+            self._imported = {scene: (world, WorldScene(world), epoch)}  # one scene at a time
+        world, rays, epoch = self._imported[scene]
+        t = (int(sd["timestamp"]) - epoch) / 1e6
+        frame = render_camera(rays, camera.scaled(self.width, self.height), world.ego_pose(t), t)
+        return encode_maps(frame.semantic, frame.depth, frame.instance, self.height, self.width)
 
     def __getitem__(self, i: int) -> dict:
         clip = self.clips[i]

@@ -165,8 +165,10 @@ def _validate(pipe, clip: dict, steps: int, seed: int, path: Path) -> None:
     _save_grid(path, real, out.frames)
 
 
-def train(cfg: RendererTrainConfig) -> TrainResult:
-    """Run (or resume) the training described by `cfg`; see the module docstring for what is written."""
+def train(cfg: RendererTrainConfig, layouts=None) -> TrainResult:
+    """Run (or resume) the training described by `cfg`; see the module docstring for what is written.
+    `layouts(scene_name) -> Layout` gives imported scenes for real dataroots without condition maps or Occ3D
+    labels (see data.py)."""
     from accelerate import Accelerator, DistributedDataParallelKwargs
     from accelerate.utils import set_seed
     from diffusers.optimization import get_scheduler
@@ -187,11 +189,11 @@ def train(cfg: RendererTrainConfig) -> TrainResult:
                               kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=True)])
     set_seed(tc.seed)
     dataset = NuScenesClipDataset(dc.dataroot, dc.version, dc.cameras, dc.height, dc.width, dc.clip_length,
-                                  dc.clip_stride, dc.scenes, dc.grid, dc.conditions)
+                                  dc.clip_stride, dc.scenes, dc.grid, dc.conditions, layouts)
     val_clip = dataset[0]
     if dc.val_scenes:
         val_set = NuScenesClipDataset(dc.dataroot, dc.version, dc.cameras, dc.height, dc.width, dc.clip_length,
-                                      dc.clip_stride, dc.val_scenes, dc.grid, dc.conditions)
+                                      dc.clip_stride, dc.val_scenes, dc.grid, dc.conditions, layouts)
         val_clip = val_set[0]
     pipe = _build_pipeline(cfg)
     params = _trainable(pipe, cfg.model.train_backbone)
