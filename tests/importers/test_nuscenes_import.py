@@ -133,7 +133,7 @@ def test_timeline_round_trips_and_is_checked():
     bad = dataclasses.replace(layout.timeline, keyframes=(0.0, 0.4), lidar=(0.0, 0.5, 0.25, 1.5))
     msgs = [i.message for i in validate_layout(dataclasses.replace(layout, timeline=bad), {}, "t")]
     assert any("strictly ascending" in m for m in msgs)
-    assert any("outside the scene" in m for m in msgs)
+    assert any("after the scene's end" in m for m in msgs)
     assert any("is not one of the LiDAR sweep times" in m for m in msgs)
     shifted = dataclasses.replace(layout.timeline, keyframes=(0.25, 0.5))
     msgs = [i.message for i in validate_layout(dataclasses.replace(layout, timeline=shifted), {}, "t")]

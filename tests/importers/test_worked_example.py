@@ -15,7 +15,7 @@ def test_worked_example_runs(real_root, tmp_path):
     code = re.search(r"<!-- worked-example begin -->\n```python\n(.*?)```\n<!-- worked-example end -->", text,
                      re.S).group(1)
     for old, new in (('Path("/data/nuscenes"), Path("out")', f'Path({str(real_root)!r}), Path({str(tmp_path)!r})'),
-                     ('"v1.0-mini"', '"v1.0-real"'), ('"duration": 12.0', '"duration": 1.0'),
+                     ('"v1.0-mini"', '"v1.0-real"'), ('"duration": 12.0', '"duration": 1.1'),
                      ('"320x180"', '"160x90"')):
         assert old in code
         code = code.replace(old, new)
