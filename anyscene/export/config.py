@@ -9,6 +9,7 @@ from typing import Any, Optional, Sequence
 
 from ..config_io import apply_overrides, omegaconf_message
 from ..errors import ConfigError
+from ..render.raster_renderer import RasterConfig
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
@@ -55,6 +56,12 @@ class DiffusionConfig:
 
 
 @dataclass
+class EnvironmentOverride:
+    time_of_day: Optional[float] = None  # h, local solar time for every layout; None = each layout's own
+    weather: Optional[str] = None  # clear, overcast, fog or rain for every layout; None = each layout's own
+
+
+@dataclass
 class GenerateConfig:
     """Every setting of `anyscene generate`; see configs/generate.yaml for the one-line documentation."""
 
@@ -80,6 +87,8 @@ class GenerateConfig:
     infos: InfoConfig = field(default_factory=InfoConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    raster: RasterConfig = field(default_factory=RasterConfig)
+    environment: EnvironmentOverride = field(default_factory=EnvironmentOverride)
 
     @property
     def diffusion_options(self) -> dict:
@@ -95,6 +104,26 @@ class GenerateConfig:
 
     def wants(self, fmt: str) -> bool:
         return fmt in self.formats
+
+    def renderer_config(self):
+        """The typed config of the chosen renderer (anyscene.render.base.RENDERERS)."""
+        if self.renderer == "diffusion":
+            from ..render.diffusion_renderer import DiffusionRenderConfig
+
+            d = self.diffusion
+            return DiffusionRenderConfig(self.weights, d.steps, d.sampler, d.chunk_size, d.overlap, d.prompt)
+        return self.raster
+
+
+def apply_environment(layout, config: GenerateConfig):
+    """The layout with the run's `environment.*` overrides applied (the layout itself when there are none)."""
+    import dataclasses
+
+    env = config.environment
+    changes = {k: v for k, v in (("time_of_day", env.time_of_day), ("weather", env.weather)) if v is not None}
+    if not changes:
+        return layout
+    return dataclasses.replace(layout, environment=dataclasses.replace(layout.environment, **changes))
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -173,3 +202,10 @@ def validate_config(c: GenerateConfig) -> None:
     need(1 <= d.steps <= 1000, "diffusion.steps must be 1..1000")
     need(d.sampler in (None, "euler", "dpmsolver", "ddim"), "diffusion.sampler: choose euler, dpmsolver or ddim")
     need(0 <= d.overlap < d.chunk_size, "diffusion: need 0 <= overlap < chunk_size")
+    e = c.environment
+    need(e.time_of_day is None or 0.0 <= e.time_of_day <= 24.0, f"environment.time_of_day {e.time_of_day}: must be 0..24 h")
+    need(e.weather in (None, "clear", "overcast", "fog", "rain"),
+         f"environment.weather {e.weather!r}: choose clear, overcast, fog or rain")
+    from ..render.raster_renderer import check_raster_config
+
+    check_raster_config(c.raster)

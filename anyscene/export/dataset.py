@@ -97,7 +97,9 @@ def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Call
         changes["duration"] = float(config.duration)
     if config.seed is not None:
         changes["seed"] = int(config.seed)
-    return [dataclasses.replace(lay, **changes) for lay in layouts]
+    from .config import apply_environment
+
+    return [apply_environment(dataclasses.replace(lay, **changes), config) for lay in layouts]
 
 
 def unique_names(layouts: Sequence) -> list[str]:

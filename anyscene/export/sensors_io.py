@@ -6,7 +6,6 @@ RGB images, the LiDAR sweep, how visible each agent is, and the Occ3D visibility
 """
 from __future__ import annotations
 
-from collections import deque
 from typing import Iterator
 
 import numpy as np
@@ -29,7 +28,7 @@ def check_sensor_config(config: GenerateConfig):
     else:
         from ..render.raster import load_style
 
-        load_style()
+        load_style(config.raster.style)
     return rig
 
 
@@ -76,80 +75,26 @@ class SensorSuite:
     def render_stream(self, instants: Iterator[tuple[int, int, list]], images: bool = True
                       ) -> Iterator[tuple[int, int, list[np.ndarray] | None]]:
         """RGB images of a stream of camera instants (index, µs, frames in rig order), in order: yields
-        (index, µs, images) with one (H, W, 3) uint8 image per camera (None without `images`). The raster
-        renderer answers each instant at once; the diffusion renderer a chunk of instants at a time, so frames
-        are not kept after they have been turned into its condition maps."""
+        (index, µs, images) with one (H, W, 3) uint8 image per camera (None without `images`), from the
+        renderer the config names (anyscene.render.base.RENDERERS)."""
         if not images:
             for j, us, _frames in instants:
                 yield j, us, None
-        elif self.config.renderer == "diffusion":
-            yield from self._diffusion_stream(instants)
-        else:
-            yield from self._raster_stream(instants)
+            return
+        from ..render.base import build_renderer
 
-    def _raster_stream(self, instants):
-        """Raster images, rendered on `workers` threads one instant behind the simulation: while instant j is
-        shaded (numpy, largely outside the GIL), the ray casts of instant j+1 proceed (open3d releases the GIL),
-        so both cores stay busy. Each image depends only on its frame: the result is the same as in order."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        render = self._raster()
-        pending: deque = deque()
-        with ThreadPoolExecutor(max_workers=self.config.workers, thread_name_prefix="anyscene-raster") as pool:
-            try:
-                for j, us, frames in instants:
-                    pending.append((j, us, [pool.submit(render, f, c) for f, c in zip(frames, self.rig.cameras)]))
-                    del frames
-                    if len(pending) > 1:
-                        j0, us0, futures = pending.popleft()
-                        yield j0, us0, [f.result() for f in futures]
-                while pending:
-                    j0, us0, futures = pending.popleft()
-                    yield j0, us0, [f.result() for f in futures]
-            finally:
-                for _j, _us, futures in pending:
-                    for f in futures:
-                        f.cancel()
-
-    def _raster(self):
-        """render(frame, camera) -> RGB with the raster renderer. The marking raster caches tiles as it is used
-        and is not safe to share between threads, so each rendering thread builds its own."""
-        import threading
-
-        from ..render.markings import BuildingIndex, MarkingRaster
-        from ..render.raster import load_style, render_rgb
-
-        style = load_style()
-        buildings = BuildingIndex.build(self.world)
-        world, seed = self.world, self.seed
-        local = threading.local()
-
-        def render(frame, camera) -> np.ndarray:
-            markings = getattr(local, "markings", None)
-            if markings is None:
-                markings = local.markings = MarkingRaster.build(world)
-            return render_rgb(frame, camera, style, markings, seed, agents=world.states(frame.t), buildings=buildings)
-        return render
-
-    def _diffusion_stream(self, instants):
-        renderer = _diffusion_api().from_pretrained(self.config.weights, **self.config.diffusion_options)
-        keys: deque[tuple[int, int]] = deque()
-
-        def frames():
-            for j, us, f in instants:
-                keys.append((j, us))
-                yield f
-
-        for imgs in renderer.render_video(frames(), self.rig.cameras, seed=self.seed):
-            j, us = keys.popleft()
-            yield j, us, imgs
+        renderer = build_renderer(self.config.renderer, self.world, self.rig.cameras, self.config.renderer_config(),
+                                  seed=self.seed, scene=self.scene, workers=self.config.workers)
+        yield from renderer.render_stream(instants)
 
     # ---------------------------------------------------------------------------------------------- LiDAR
     def lidar(self, t: float):
-        """The LidarSweep at time t (s)."""
+        """The LidarSweep at time t (s), through the layout's weather (anyscene.sensors.lidar_weather)."""
         from ..sensors.lidar import sweep_lidar
+        from ..sensors.lidar_weather import apply_lidar_weather, medium_of
 
-        return sweep_lidar(self.scene, self.rig.lidar, self.world, t)
+        sweep = sweep_lidar(self.scene, self.rig.lidar, self.world, t)
+        return apply_lidar_weather(sweep, medium_of(self.world.layout.environment.weather), self.seed)
 
     # ------------------------------------------------------------------------------------------ visibility
     def visibility(self, t: float, frames: list, sweep, instances: list[int]) -> dict[int, tuple[float, int]]:
