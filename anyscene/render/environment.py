@@ -57,7 +57,7 @@ WEATHER: dict[str, WeatherLook] = {
     "clear": WeatherLook(None, 1.0, 1.0, 0.0, INF, 0.0, 0.0, True, 1.0, 0.25),
     "overcast": WeatherLook(1.0, 0.12, 1.9, 0.6, 4000.0, 0.0, 0.0, False, 0.95, 0.3),
     "fog": WeatherLook(1.0, 0.08, 1.7, 0.8, FOG_VISIBILITY, 0.3, 0.0, False, 1.0, 1.0),
-    "rain": WeatherLook(1.0, 0.08, 1.5, 0.7, 900.0, 1.0, 1.0, False, 0.85, 0.6),
+    "rain": WeatherLook(1.0, 0.08, 1.5, 0.7, 600.0, 1.0, 1.0, False, 0.75, 0.6),
 }
 
 # Exposure adaptation: a camera's auto-exposure brightens dim scenes, but only partly (night stays night).

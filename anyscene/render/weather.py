@@ -17,8 +17,8 @@ WET: dict[int, tuple[float, bool]] = {
 
 def wet(s, ctx, wetness: float) -> None:
     """Make the Surface `s` (anyscene.render.materials.Surface) of one class wet by `wetness` 0..1, in place:
-    darker albedo, a water film's Fresnel reflection (f0 = 0.02, water) on up-facing parts, and puddles
-    (fbm noise above a threshold) with a near-mirror finish."""
+    darker albedo, glossy highlights on up-facing parts, and puddles (fbm noise above a threshold) with
+    a mirror finish (water's Fresnel reflectance)."""
     dark, pools = WET.get(s.cls, (1.0, False))
     if wetness <= 0 or dark >= 1.0 and not pools:
         return
@@ -31,8 +31,9 @@ def wet(s, ctx, wetness: float) -> None:
     puddle *= F(2.5)
     np.clip(puddle, 0.0, 1.0, out=puddle)
     puddle *= up
-    film = F(0.02 * wetness) * up
-    np.maximum(s.f0, film + F(0.04 * wetness) * puddle, out=s.f0)
+    # The thin film on the rough surface gives glossy highlights (lights, sun) but no clear mirror image;
+    # puddles are mirrors: water's Fresnel reflectance f0 = 0.02 where they are.
+    np.maximum(s.f0, np.where(puddle > F(0.1), F(0.02 * wetness), F(0.0)), out=s.f0)
     s.spec += F(0.5 * wetness) * up
     np.maximum(s.shin, F(60.0) + F(800.0) * puddle, out=s.shin)
     s.albedo *= F(1.0) - F(0.4) * puddle
