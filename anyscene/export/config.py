@@ -16,6 +16,7 @@ FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
 RENDERERS = ("raster", "diffusion")
+CAMERA_BACKENDS = ("raycast", "gl")  # how camera maps are made: ray casting (Embree) or GL rasterisation
 # Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
 DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
 
@@ -82,6 +83,7 @@ class GenerateConfig:
     overwrite: bool = False
     progress: bool = True
     workers: int = 2
+    camera_backend: str = "raycast"
     annotation: AnnotationConfig = field(default_factory=AnnotationConfig)
     splits: SplitConfig = field(default_factory=SplitConfig)
     infos: InfoConfig = field(default_factory=InfoConfig)
@@ -187,6 +189,7 @@ def validate_config(c: GenerateConfig) -> None:
     need(1 <= c.jpeg_quality <= 100, f"jpeg_quality {c.jpeg_quality}: must be 1..100")
     need(c.global_offset in ("auto", "none"), f"global_offset {c.global_offset!r}: choose auto or none")
     need(1 <= c.workers <= 64, f"workers {c.workers}: must be 1..64")
+    need(c.camera_backend in CAMERA_BACKENDS, f"camera_backend {c.camera_backend!r}: choose raycast or gl")
     a = c.annotation
     need(a.max_distance > 0, "annotation.max_distance must be > 0")
     need(a.stopped_speed >= 0, "annotation.stopped_speed must be >= 0")

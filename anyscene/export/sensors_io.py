@@ -22,6 +22,13 @@ def check_sensor_config(config: GenerateConfig):
 
     rig = load_rig(config.rig, config.size)
     load_grid(config.grid)
+    if config.camera_backend == "gl":
+        from ..sensors.gl import create_context
+
+        try:
+            create_context().release()
+        except RuntimeError as e:
+            raise ConfigError(f"camera_backend gl: {e}; or use camera_backend=raycast") from None
     if config.renderer == "diffusion":
         _diffusion_api()
         _check_weights(config)
@@ -63,6 +70,7 @@ class SensorSuite:
         self.grid = load_grid(config.grid)
         self.scene = WorldScene(world)
         self.seed = int(world.layout.seed)
+        self._gl = None  # the GL camera path (camera_backend: gl), created on first use
 
     # -------------------------------------------------------------------------------------------- cameras
     def cameras(self, t: float) -> list:
@@ -70,6 +78,12 @@ class SensorSuite:
         from ..sensors.camera import render_camera
 
         ego = self.world.ego_pose(t)
+        if self.config.camera_backend == "gl":
+            if self._gl is None:
+                from ..sensors.gl import GLWorldCameras
+
+                self._gl = GLWorldCameras(self.scene)
+            return [self._gl.render(cam, ego, t) for cam in self.rig.cameras]
         return [render_camera(self.scene, cam, ego, t) for cam in self.rig.cameras]
 
     def render_stream(self, instants: Iterator[tuple[int, int, list]], images: bool = True

@@ -1,0 +1,262 @@
+"""Camera maps by OpenGL rasterisation instead of ray casting: the same CameraFrame (class, depth, instance,
+normal, hit point per pixel) from a headless OpenGL context (moderngl on EGL: Mesa's llvmpipe on a CPU, the
+NVIDIA driver on a GPU, the same code).
+
+Each pixel keeps the triangle whose surface the ray through its centre meets first, as the ray caster does:
+the fragment shader intersects that ray with the fragment's triangle plane (float32) and writes the hit
+distance as the fragment's depth, so the depth test compares exact ray distances (linear, 24 bits over
+FAR m: 0.3 mm). The triangle id (gl_PrimitiveID) then gives class and instance from the mesh's tables, and the
+face normal, or on curved triangles the perspective-correct interpolation of the corner normals (the ray
+caster's barycentric interpolation). Hit points are ray origin + direction × distance with the camera sensor's
+own rays (anyscene.sensors.camera.image_rays), so they lie on the same rays.
+
+Agreement with ray casting (tests/sensors/test_gl_camera.py, every example layout): triangle ids differ only
+on edges shared by triangles (coverage rules differ at the last bit there); class and instance on those pixels
+agree wherever the triangles sharing an edge carry the same labels; depth within float32 rounding.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..meshes import GROUND_LOOKUP, TriangleMesh
+
+FAR = 5000.0  # m, the farthest hit a camera keeps (the ground plane ends 1 km beyond the map)
+NEAR = 0.05  # m
+TABLE_WIDTH = 4096  # texels per row of the per-triangle table texture
+
+_VERTEX = """
+#version 330
+uniform mat4 proj;       // camera frame (OpenCV) -> clip, y flipped so image row v is framebuffer row v
+uniform mat3 world2cam;
+uniform vec3 eye;
+in vec3 in_pos;
+in vec3 in_nrm;
+out vec3 v_nrm;
+void main() {
+    v_nrm = in_nrm;
+    gl_Position = proj * vec4(world2cam * (in_pos - eye), 1.0);
+}
+"""
+
+_FRAGMENT = """
+#version 330
+uniform sampler2D planes;  // per triangle: texel 2i = (face normal, 0), texel 2i + 1 = (first corner, 0)
+uniform mat3 pix2dir;      // world ray direction (unit camera-frame depth) of pixel coordinates (x, y, 1)
+uniform vec3 eye;
+uniform uint base;         // id of this draw's first triangle
+uniform float far;
+in vec3 v_nrm;
+layout(location = 0) out uint out_id;
+layout(location = 1) out vec4 out_nrm;
+ivec2 texel(uint i) { return ivec2(int(i % 4096u), int(i / 4096u)); }
+void main() {
+    uint tri = base + uint(gl_PrimitiveID);
+    vec3 n = texelFetch(planes, texel(2u * tri), 0).xyz;
+    vec3 v0 = texelFetch(planes, texel(2u * tri + 1u), 0).xyz;
+    vec3 dir = pix2dir * vec3(gl_FragCoord.xy, 1.0);
+    float t = dot(n, v0 - eye) / dot(n, dir);
+    gl_FragDepth = clamp(t / far, 0.0, 1.0);
+    out_id = tri + 1u;
+    out_nrm = vec4(normalize(v_nrm), t);
+}
+"""
+
+
+def create_context():
+    """A headless OpenGL 3.3+ context on EGL (RuntimeError with what to install when there is none)."""
+    try:
+        import moderngl
+    except ImportError as e:  # pragma: no cover - moderngl is a dependency
+        raise RuntimeError(f"the GL camera path needs moderngl: {e}") from None
+    try:
+        return moderngl.create_context(standalone=True, backend="egl", require=330)
+    except Exception as e:
+        raise RuntimeError(f"no headless OpenGL (EGL) context: {e}; install libegl1 and libgl1-mesa-dri") from None
+
+
+class _MeshBuffers:
+    """One mesh's triangles as non-indexed vertices (3 per triangle) with corner normals, on the GPU."""
+
+    def __init__(self, ctx, prog, mesh: TriangleMesh):
+        tri = mesh.triangles.astype(np.int64)
+        pos = mesh.vertices[tri].reshape(-1, 3)
+        nrm = (mesh.vertex_normal if mesh.vertex_normal is not None
+               else np.repeat(mesh.normal[:, None, :], 3, axis=1)).reshape(-1, 3)
+        data = np.ascontiguousarray(np.concatenate([pos, nrm], axis=1), dtype=np.float32)
+        self.vbo = ctx.buffer(data.tobytes())
+        self.vao = ctx.vertex_array(prog, [(self.vbo, "3f 3f", "in_pos", "in_nrm")])
+        self.count = mesh.num_triangles
+
+    def release(self) -> None:
+        self.vao.release()
+        self.vbo.release()
+
+
+def _plane_table(ctx, meshes: list[TriangleMesh]):
+    """The per-triangle (normal, first corner) texture of the meshes' triangles, in order."""
+    parts = []
+    for m in meshes:
+        if m.num_triangles:
+            v0 = m.vertices[m.triangles[:, 0].astype(np.int64)]
+            rows = np.zeros((m.num_triangles, 2, 4), np.float32)
+            rows[:, 0, :3], rows[:, 1, :3] = m.normal, v0
+            parts.append(rows.reshape(-1, 4))
+    flat = np.concatenate(parts) if parts else np.zeros((1, 4), np.float32)
+    h = -(-flat.shape[0] // TABLE_WIDTH)
+    tex = np.zeros((h * TABLE_WIDTH, 4), np.float32)
+    tex[:flat.shape[0]] = flat
+    t = ctx.texture((TABLE_WIDTH, h), 4, tex.tobytes(), dtype="f4")
+    t.filter = (0x2600, 0x2600)  # GL_NEAREST (texelFetch ignores it; the texture stays complete)
+    return t
+
+
+class GLCameraMaps:
+    """Camera maps of a static mesh plus per-instant agent meshes by rasterisation; see the module docstring.
+    `ground` is the StaticMap whose ground raster classes GROUND_LOOKUP hits (None: no lookup)."""
+
+    def __init__(self, static: TriangleMesh, ground=None, ctx=None):
+        self.ctx = ctx if ctx is not None else create_context()
+        self.static, self.ground = static, ground
+        self.prog = self.ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
+        self.prog["planes"].value = 0
+        self.prog["far"].value = FAR
+        self._static = _MeshBuffers(self.ctx, self.prog, static)
+        self._targets: dict[tuple[int, int], tuple] = {}
+        self._dynamic: tuple[int, TriangleMesh, object, object, dict] | None = None
+
+    # ------------------------------------------------------------------------------------------- set-up
+    def _framebuffer(self, width: int, height: int):
+        key = (width, height)
+        if key not in self._targets:
+            ids = self.ctx.texture(key, 1, dtype="u4")
+            nrm = self.ctx.texture(key, 4, dtype="f4")
+            depth = self.ctx.depth_texture(key)
+            self._targets[key] = (self.ctx.framebuffer([ids, nrm], depth), ids, nrm)
+        return self._targets[key]
+
+    def _agents(self, dynamic: TriangleMesh | None):
+        """GPU buffers, plane table and label tables of static + `dynamic` (cached for the last mesh)."""
+        if self._dynamic is not None and self._dynamic[1] is dynamic:
+            return self._dynamic
+        if self._dynamic is not None:
+            _, _, buf, table, _ = self._dynamic
+            if buf is not None:
+                buf.release()
+            table.release()
+        meshes = [self.static] + ([dynamic] if dynamic is not None and dynamic.num_triangles else [])
+        buf = _MeshBuffers(self.ctx, self.prog, meshes[1]) if len(meshes) > 1 else None
+        table = _plane_table(self.ctx, meshes)
+        labels = _label_tables(meshes)
+        self._dynamic = (id(dynamic), dynamic, buf, table, labels)
+        return self._dynamic
+
+    # ------------------------------------------------------------------------------------------- render
+    def render(self, camera, ego, t: float, dynamic: TriangleMesh | None = None):
+        """The CalibratedCameraFrame of `camera` at ego pose `ego`, time t, seeing the static mesh and the
+        `dynamic` mesh (the agents at t)."""
+        import moderngl
+
+        from ..camera import CalibratedCameraFrame, camera_to_world, image_rays
+        from ..raycast import ground_class
+
+        w, h = camera.width, camera.height
+        fbo, ids_tex, nrm_tex = self._framebuffer(w, h)
+        _, _, buf, table, labels = self._agents(dynamic)
+        rot, eye = camera_to_world(camera, ego)
+        k = np.asarray(camera.intrinsic, dtype=np.float64)
+        fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
+        proj = np.zeros((4, 4))
+        proj[0, 0], proj[0, 2] = 2 * fx / w, 2 * cx / w - 1
+        proj[1, 1], proj[1, 2] = 2 * fy / h, 2 * cy / h - 1
+        proj[2, 2], proj[2, 3] = (FAR + NEAR) / (FAR - NEAR), -2 * FAR * NEAR / (FAR - NEAR)
+        proj[3, 2] = 1.0
+        # Pixel (x, y) = (u + 0.5, v + 0.5) -> world direction with unit camera depth.
+        pix2dir = rot @ np.linalg.inv(k)
+        p = self.prog
+        p["proj"].write(proj.T.astype(np.float32).tobytes())
+        p["world2cam"].write(rot.astype(np.float32).tobytes())  # column-major of rot.T
+        p["eye"].value = tuple(float(v) for v in eye)
+        p["pix2dir"].write(pix2dir.T.astype(np.float32).tobytes())
+        ctx = self.ctx
+        fbo.use()
+        ctx.viewport = (0, 0, w, h)
+        ctx.enable_only(moderngl.DEPTH_TEST)  # no blending, no face culling: both sides of a triangle are seen
+        ctx.depth_func = "<"
+        fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+        table.use(0)
+        p["base"].value = 0
+        self._static.vao.render(vertices=self._static.count * 3)
+        if buf is not None:
+            p["base"].value = self.static.num_triangles
+            buf.vao.render(vertices=buf.count * 3)
+        ctx.finish()
+        tri = np.frombuffer(ids_tex.read(), np.uint32).reshape(-1)
+        nt = np.frombuffer(nrm_tex.read(), np.float32).reshape(-1, 4)
+        # 0 = no triangle: the extra "no hit" row of every label table.
+        idx = np.where(tri == 0, np.uint32(labels["count"]), tri - np.uint32(1))
+        occ3d = labels["occ3d"].take(idx)
+        instance = labels["instance"].take(idx)
+        normal = labels["normal"].take(idx, axis=0)
+        curved = np.flatnonzero(labels["curved"].take(idx))
+        if curved.size:
+            v = nt[curved, :3]
+            normal[curved] = v / np.linalg.norm(v, axis=1, keepdims=True)
+        hit = tri > 0
+        depth = np.where(hit, nt[:, 3], np.float32(0)).astype(np.float32)
+        rays = image_rays(camera, ego).reshape(-1, 6)
+        points = np.full((w * h, 3), np.nan, np.float32)
+        hi = np.flatnonzero(hit)
+        dh = depth.take(hi)
+        for c in range(3):
+            col = rays[:, 3 + c].take(hi) * dh
+            col += rays[:, c].take(hi)
+            points[hi, c] = col
+        if self.ground is not None:
+            g = np.flatnonzero(occ3d == GROUND_LOOKUP)
+            if g.size:
+                occ3d[g] = ground_class(self.ground, points[g, 0], points[g, 1])
+        return CalibratedCameraFrame(
+            channel=camera.channel, t=float(t), ego=ego, semantic=occ3d.reshape(h, w), depth=depth.reshape(h, w),
+            instance=instance.reshape(h, w), normal=normal.reshape(h, w, 3), points=points.reshape(h, w, 3),
+            camera=camera)
+
+    def release(self) -> None:
+        for fbo, ids, nrm in self._targets.values():
+            fbo.release()
+            ids.release()
+            nrm.release()
+        self._static.release()
+        self.prog.release()
+
+
+def _label_tables(meshes: list[TriangleMesh]) -> dict:
+    """Class, instance, face normal and curved flag per triangle of the meshes in order, with one extra
+    "no hit" row (FREE, 0, zero normal, flat)."""
+    from ...classes import FREE
+
+    occ3d = [m.occ3d for m in meshes] + [np.array([FREE], np.uint8)]
+    inst = [m.instance for m in meshes] + [np.zeros(1, np.uint16)]
+    nrm = [m.normal for m in meshes] + [np.zeros((1, 3), np.float32)]
+    curved = []
+    for m in meshes:
+        c = np.zeros(m.num_triangles, bool)
+        if m.vertex_normal is not None:
+            c = np.any(np.abs(m.vertex_normal - m.normal[:, None, :]) > 1e-6, axis=(1, 2))
+        curved.append(c)
+    curved.append(np.zeros(1, bool))
+    return {"occ3d": np.concatenate(occ3d), "instance": np.concatenate(inst),
+            "normal": np.concatenate(nrm).astype(np.float32), "curved": np.concatenate(curved),
+            "count": sum(m.num_triangles for m in meshes)}
+
+
+class GLWorldCameras:
+    """The GL camera path of a WorldScene (anyscene.sensors.raycast): its static mesh uploaded once, its agent
+    mesh per instant; `render(camera, ego, t)` like anyscene.sensors.camera.render_camera."""
+
+    def __init__(self, scene, ctx=None):
+        self.scene = scene
+        self.maps = GLCameraMaps(scene.static.mesh, scene.static.static_map, ctx)
+
+    def render(self, camera, ego, t: float):
+        snap = self.scene.snapshot(t)
+        return self.maps.render(camera, ego, t, snap.dynamic)
