@@ -15,7 +15,7 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "generate.yam
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
-RENDERERS = ("raster", "diffusion")
+RENDERERS = ("raster", "gl", "diffusion")
 CAMERA_BACKENDS = ("raycast", "gl")  # how camera maps are made: ray casting (Embree) or GL rasterisation
 # Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
 DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
@@ -114,6 +114,12 @@ class GenerateConfig:
 
             d = self.diffusion
             return DiffusionRenderConfig(self.weights, d.steps, d.sampler, d.chunk_size, d.overlap, d.prompt)
+        if self.renderer == "gl":  # the GL renderer takes the raster renderer's settings
+            import dataclasses
+
+            from ..render.gl_renderer import GLRenderConfig
+
+            return GLRenderConfig(**dataclasses.asdict(self.raster))
         return self.raster
 
 

@@ -22,13 +22,14 @@ def check_sensor_config(config: GenerateConfig):
 
     rig = load_rig(config.rig, config.size)
     load_grid(config.grid)
-    if config.camera_backend == "gl":
+    if config.camera_backend == "gl" or config.renderer == "gl":
         from ..sensors.gl import create_context
 
         try:
             create_context().release()
         except RuntimeError as e:
-            raise ConfigError(f"camera_backend gl: {e}; or use camera_backend=raycast") from None
+            raise ConfigError(f"camera_backend/renderer gl: {e}; use camera_backend=raycast and renderer=raster"
+                              ) from None
     if config.renderer == "diffusion":
         _diffusion_api()
         _check_weights(config)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .diffusion_renderer import DiffusionRenderConfig
+from .gl_renderer import GLRenderConfig
 from .raster_renderer import RasterConfig
 
 Instant = tuple[int, int, list]  # (camera instant index, timestamp µs, CameraFrames in camera order)
@@ -71,4 +72,5 @@ def build_renderer(name: str, world, cameras, config, *, seed: int, scene=None, 
 
 
 register(RendererEntry("raster", RasterConfig, "anyscene.render.raster_renderer:RasterRenderer"))
+register(RendererEntry("gl", GLRenderConfig, "anyscene.render.gl_renderer:GLRenderer"))
 register(RendererEntry("diffusion", DiffusionRenderConfig, "anyscene.render.diffusion_renderer:DiffusionStream"))

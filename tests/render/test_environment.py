@@ -222,9 +222,9 @@ def test_renderer_registry():
     from anyscene.render.diffusion_renderer import DiffusionRenderConfig
     from anyscene.render.raster_renderer import RasterConfig
 
-    assert set(RENDERERS) == {"raster", "diffusion"}
+    assert set(RENDERERS) == {"raster", "gl", "diffusion"}
     assert RENDERERS["raster"].config is RasterConfig and RENDERERS["diffusion"].config is DiffusionRenderConfig
-    with pytest.raises(ConfigError, match="choose one of raster, diffusion"):
+    with pytest.raises(ConfigError, match="choose one of raster, gl, diffusion"):
         renderer_entry("pathtracer")
     with pytest.raises(ValueError, match="already registered"):
         register(RendererEntry("raster", RasterConfig, "x:y"))

@@ -16,6 +16,8 @@ agree wherever the triangles sharing an edge carry the same labels; depth within
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..meshes import GROUND_LOOKUP, TriangleMesh
@@ -74,6 +76,18 @@ def create_context():
         raise RuntimeError(f"no headless OpenGL (EGL) context: {e}; install libegl1 and libgl1-mesa-dri") from None
 
 
+_LOCAL = threading.local()
+
+
+def shared_context():
+    """This thread's headless context, created on first use (GL contexts belong to one thread); the GL camera
+    maps and the GL renderer of one thread share it."""
+    ctx = getattr(_LOCAL, "ctx", None)
+    if ctx is None:
+        ctx = _LOCAL.ctx = create_context()
+    return ctx
+
+
 class _MeshBuffers:
     """One mesh's triangles as non-indexed vertices (3 per triangle) with corner normals, on the GPU."""
 
@@ -115,7 +129,7 @@ class GLCameraMaps:
     `ground` is the StaticMap whose ground raster classes GROUND_LOOKUP hits (None: no lookup)."""
 
     def __init__(self, static: TriangleMesh, ground=None, ctx=None):
-        self.ctx = ctx if ctx is not None else create_context()
+        self.ctx = ctx if ctx is not None else shared_context()
         self.static, self.ground = static, ground
         self.prog = self.ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
         self.prog["planes"].value = 0
