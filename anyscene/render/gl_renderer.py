@@ -78,10 +78,9 @@ vec3 finish(vec3 srgb) {
     if (read_noise > 0.0 || shot_noise > 0.0) {
         uint k = fhash(uint(gl_FragCoord.x) * 0x9E3779B9u ^ fhash(uint(gl_FragCoord.y) ^ frame_key));
         vec3 n;
-        for (int c = 0; c < 3; c++) {  // Irwin-Hall(4): a unit-variance, nearly normal deviate
-            float acc = 0.0;
-            for (int i = 0; i < 4; i++) { k = fhash(k + uint(c * 4 + i)); acc += float(k >> 8) / 16777216.0; }
-            n[c] = (acc - 2.0) * 1.7320508;
+        for (int c = 0; c < 3; c++) {  // the sum of two uniforms (16 bits each of one hash): unit variance
+            k = fhash(k + uint(c));
+            n[c] = (float(k & 0xFFFFu) + float(k >> 16)) / 65536.0 * 2.4494897 - 2.4494897;
         }
         v += sqrt(read_noise * read_noise + shot_noise * v) * gain_sqrt * n;
     }
