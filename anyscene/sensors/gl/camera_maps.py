@@ -5,10 +5,10 @@ NVIDIA driver on a GPU, the same code).
 Each pixel keeps the triangle whose surface the ray through its centre meets first, as the ray caster does:
 the fragment shader intersects that ray with the fragment's triangle plane (float32) and writes the hit
 distance as the fragment's depth, so the depth test compares exact ray distances (linear, 24 bits over
-FAR m: 0.3 mm). The triangle id (gl_PrimitiveID) then gives class and instance from the mesh's tables, and the
-face normal, or on curved triangles the perspective-correct interpolation of the corner normals (the ray
-caster's barycentric interpolation). Hit points are ray origin + direction × distance with the camera sensor's
-own rays (anyscene.sensors.camera.image_rays), so they lie on the same rays.
+FAR m: 0.3 mm). The triangle's table entry (by gl_PrimitiveID) gives class and instance; the normal is the
+perspective-correct interpolation of the corner normals (the ray caster's barycentric interpolation on
+curved triangles; the face normal, to float rounding, on flat ones); the hit point is eye + direction ×
+distance, all written by the shader, so the CPU only unpacks them.
 
 Agreement with ray casting (tests/sensors/test_gl_camera.py, every example layout): triangle ids differ only
 on edges shared by triangles (coverage rules differ at the last bit there); class and instance on those pixels
@@ -42,24 +42,29 @@ void main() {
 
 _FRAGMENT = """
 #version 330
-uniform sampler2D planes;  // per triangle: texel 2i = (face normal, 0), texel 2i + 1 = (first corner, 0)
+uniform sampler2D planes;  // per triangle: texel 2i = (face normal, label), texel 2i + 1 = (first corner, 0)
 uniform mat3 pix2dir;      // world ray direction (unit camera-frame depth) of pixel coordinates (x, y, 1)
 uniform vec3 eye;
 uniform uint base;         // id of this draw's first triangle
 uniform float far;
 in vec3 v_nrm;
-layout(location = 0) out uint out_id;
-layout(location = 1) out vec4 out_nrm;
+layout(location = 0) out uvec2 out_id;   // triangle id + 1, label (class + 256 · instance)
+layout(location = 1) out float out_t;    // ray distance (= depth: directions have unit camera depth)
+layout(location = 2) out vec3 out_nrm;   // unit normal
+layout(location = 3) out vec3 out_pos;   // hit point
 ivec2 texel(uint i) { return ivec2(int(i % 4096u), int(i / 4096u)); }
 void main() {
     uint tri = base + uint(gl_PrimitiveID);
-    vec3 n = texelFetch(planes, texel(2u * tri), 0).xyz;
+    vec4 nl = texelFetch(planes, texel(2u * tri), 0);
+    vec3 n = nl.xyz;
     vec3 v0 = texelFetch(planes, texel(2u * tri + 1u), 0).xyz;
     vec3 dir = pix2dir * vec3(gl_FragCoord.xy, 1.0);
     float t = dot(n, v0 - eye) / dot(n, dir);
     gl_FragDepth = clamp(t / far, 0.0, 1.0);
-    out_id = tri + 1u;
-    out_nrm = vec4(normalize(v_nrm), t);
+    out_id = uvec2(tri + 1u, uint(nl.w));
+    out_t = t;
+    out_nrm = normalize(v_nrm);
+    out_pos = eye + dir * t;
 }
 """
 
@@ -114,6 +119,8 @@ def _plane_table(ctx, meshes: list[TriangleMesh]):
             v0 = m.vertices[m.triangles[:, 0].astype(np.int64)]
             rows = np.zeros((m.num_triangles, 2, 4), np.float32)
             rows[:, 0, :3], rows[:, 1, :3] = m.normal, v0
+            # The label as an exact float (< 2^24): Occ3D id in the low byte, instance above.
+            rows[:, 0, 3] = m.occ3d.astype(np.float32) + np.float32(256) * m.instance.astype(np.float32)
             parts.append(rows.reshape(-1, 4))
     flat = np.concatenate(parts) if parts else np.zeros((1, 4), np.float32)
     h = -(-flat.shape[0] // TABLE_WIDTH)
@@ -142,14 +149,16 @@ class GLCameraMaps:
     def _framebuffer(self, width: int, height: int):
         key = (width, height)
         if key not in self._targets:
-            ids = self.ctx.texture(key, 1, dtype="u4")
-            nrm = self.ctx.texture(key, 4, dtype="f4")
+            ids = self.ctx.texture(key, 2, dtype="u4")
+            dist = self.ctx.texture(key, 1, dtype="f4")
+            nrm = self.ctx.texture(key, 3, dtype="f4")
+            pos = self.ctx.texture(key, 3, dtype="f4")
             depth = self.ctx.depth_texture(key)
-            self._targets[key] = (self.ctx.framebuffer([ids, nrm], depth), ids, nrm)
+            self._targets[key] = (self.ctx.framebuffer([ids, dist, nrm, pos], depth), ids, dist, nrm, pos)
         return self._targets[key]
 
     def _agents(self, dynamic: TriangleMesh | None):
-        """GPU buffers, plane table and label tables of static + `dynamic` (cached for the last mesh)."""
+        """GPU buffers and the plane table of static + `dynamic` (cached for the last mesh)."""
         if self._dynamic is not None and self._dynamic[1] is dynamic:
             return self._dynamic
         if self._dynamic is not None:
@@ -160,8 +169,7 @@ class GLCameraMaps:
         meshes = [self.static] + ([dynamic] if dynamic is not None and dynamic.num_triangles else [])
         buf = _MeshBuffers(self.ctx, self.prog, meshes[1]) if len(meshes) > 1 else None
         table = _plane_table(self.ctx, meshes)
-        labels = _label_tables(meshes)
-        self._dynamic = (id(dynamic), dynamic, buf, table, labels)
+        self._dynamic = (id(dynamic), dynamic, buf, table, None)
         return self._dynamic
 
     # ------------------------------------------------------------------------------------------- render
@@ -170,12 +178,13 @@ class GLCameraMaps:
         `dynamic` mesh (the agents at t)."""
         import moderngl
 
-        from ..camera import CalibratedCameraFrame, camera_to_world, image_rays
+        from ...classes import FREE
+        from ..camera import CalibratedCameraFrame, camera_to_world
         from ..raycast import ground_class
 
         w, h = camera.width, camera.height
-        fbo, ids_tex, nrm_tex = self._framebuffer(w, h)
-        _, _, buf, table, labels = self._agents(dynamic)
+        fbo, ids_tex, dist_tex, nrm_tex, pos_tex = self._framebuffer(w, h)
+        _, _, buf, table, _ = self._agents(dynamic)
         rot, eye = camera_to_world(camera, ego)
         k = np.asarray(camera.intrinsic, dtype=np.float64)
         fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
@@ -203,64 +212,37 @@ class GLCameraMaps:
         if buf is not None:
             p["base"].value = self.static.num_triangles
             buf.vao.render(vertices=buf.count * 3)
-        ctx.finish()
-        tri = np.frombuffer(ids_tex.read(), np.uint32).reshape(-1)
-        nt = np.frombuffer(nrm_tex.read(), np.float32).reshape(-1, 4)
-        # 0 = no triangle: the extra "no hit" row of every label table.
-        idx = np.where(tri == 0, np.uint32(labels["count"]), tri - np.uint32(1))
-        occ3d = labels["occ3d"].take(idx)
-        instance = labels["instance"].take(idx)
-        normal = labels["normal"].take(idx, axis=0)
-        curved = np.flatnonzero(labels["curved"].take(idx))
-        if curved.size:
-            v = nt[curved, :3]
-            normal[curved] = v / np.linalg.norm(v, axis=1, keepdims=True)
-        hit = tri > 0
-        depth = np.where(hit, nt[:, 3], np.float32(0)).astype(np.float32)
-        rays = image_rays(camera, ego).reshape(-1, 6)
-        points = np.full((w * h, 3), np.nan, np.float32)
-        hi = np.flatnonzero(hit)
-        dh = depth.take(hi)
-        for c in range(3):
-            col = rays[:, 3 + c].take(hi) * dh
-            col += rays[:, c].take(hi)
-            points[hi, c] = col
+        # Each map straight into its own new array (frames outlive this call).
+        ids = np.empty((h * w, 2), np.uint32)
+        depth = np.empty((h, w), np.float32)
+        normal = np.empty((h, w, 3), np.float32)
+        points = np.empty((h, w, 3), np.float32)
+        for tex, arr in ((ids_tex, ids), (dist_tex, depth), (nrm_tex, normal), (pos_tex, points)):
+            tex.read_into(arr)
+        miss = (ids[:, 0] == 0).reshape(h, w)
+        lab = ids[:, 1]
+        occ3d = (lab & np.uint32(255)).astype(np.uint8)
+        instance = (lab >> np.uint32(8)).astype(np.uint16)
+        occ3d[miss.reshape(-1)] = FREE
+        if miss.any():
+            depth[miss] = 0.0
+            points[miss] = np.nan
+        points = points.reshape(-1, 3)
         if self.ground is not None:
             g = np.flatnonzero(occ3d == GROUND_LOOKUP)
             if g.size:
                 occ3d[g] = ground_class(self.ground, points[g, 0], points[g, 1])
         return CalibratedCameraFrame(
-            channel=camera.channel, t=float(t), ego=ego, semantic=occ3d.reshape(h, w), depth=depth.reshape(h, w),
-            instance=instance.reshape(h, w), normal=normal.reshape(h, w, 3), points=points.reshape(h, w, 3),
-            camera=camera)
+            channel=camera.channel, t=float(t), ego=ego, semantic=occ3d.reshape(h, w), depth=depth,
+            instance=instance.reshape(h, w), normal=normal, points=points.reshape(h, w, 3), camera=camera)
 
     def release(self) -> None:
-        for fbo, ids, nrm in self._targets.values():
+        for fbo, *textures in self._targets.values():
             fbo.release()
-            ids.release()
-            nrm.release()
+            for tex in textures:
+                tex.release()
         self._static.release()
         self.prog.release()
-
-
-def _label_tables(meshes: list[TriangleMesh]) -> dict:
-    """Class, instance, face normal and curved flag per triangle of the meshes in order, with one extra
-    "no hit" row (FREE, 0, zero normal, flat)."""
-    from ...classes import FREE
-
-    occ3d = [m.occ3d for m in meshes] + [np.array([FREE], np.uint8)]
-    inst = [m.instance for m in meshes] + [np.zeros(1, np.uint16)]
-    nrm = [m.normal for m in meshes] + [np.zeros((1, 3), np.float32)]
-    curved = []
-    for m in meshes:
-        c = np.zeros(m.num_triangles, bool)
-        if m.vertex_normal is not None:
-            c = np.any(np.abs(m.vertex_normal - m.normal[:, None, :]) > 1e-6, axis=(1, 2))
-        curved.append(c)
-    curved.append(np.zeros(1, bool))
-    return {"occ3d": np.concatenate(occ3d), "instance": np.concatenate(inst),
-            "normal": np.concatenate(nrm).astype(np.float32), "curved": np.concatenate(curved),
-            "count": sum(m.num_triangles for m in meshes)}
 
 
 class GLWorldCameras:
