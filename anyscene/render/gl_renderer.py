@@ -291,7 +291,7 @@ class GLRenderer:
 
     def _framebuffer(self, w: int, h: int):
         if (w, h) not in self._targets:
-            color = self.ctx.texture((w, h), 4, dtype="f1")
+            color = self.ctx.texture((w, h), 3, dtype="f1")
             depth = self.ctx.depth_texture((w, h))
             self._targets[(w, h)] = (self.ctx.framebuffer([color], depth), color)
         return self._targets[(w, h)]
@@ -444,12 +444,13 @@ class GLRenderer:
         _set(self.sky_prog, "pix2dir", pix2dir.T.astype(np.float32).tobytes())
         ctx.depth_func = "<="
         self._sky_vao.render(vertices=3)
-        rgb = np.frombuffer(color.read(), np.uint8).reshape(h, w, 4)[:, :, :3]
+        rgb = np.empty((h, w, 3), np.uint8)
+        color.read_into(rgb)
         # Vignetting and noise are done in the shader; glow, rain and motion blur, where any, on the CPU.
         atm = self.atmosphere
         if not ((lights is not None and len(lights)) or atm.rain > 0 or atm.contrast < 1.0
                 or self.effects.motion_blur > 0):
-            return np.ascontiguousarray(rgb)
+            return rgb
         before = None
         if self.effects.motion_blur > 0:
             before = self.world.ego_pose(max(t - self.effects.motion_blur, 0.0))
