@@ -212,7 +212,8 @@ def validate_config(c: GenerateConfig) -> None:
     need(d.sampler in (None, "euler", "dpmsolver", "ddim"), "diffusion.sampler: choose euler, dpmsolver or ddim")
     need(0 <= d.overlap < d.chunk_size, "diffusion: need 0 <= overlap < chunk_size")
     e = c.environment
-    need(e.time_of_day is None or 0.0 <= e.time_of_day <= 24.0, f"environment.time_of_day {e.time_of_day}: must be 0..24 h")
+    need(e.time_of_day is None or 0.0 <= e.time_of_day <= 24.0,
+         f"environment.time_of_day {e.time_of_day}: must be 0..24 h")
     need(e.weather in (None, "clear", "overcast", "fog", "rain"),
          f"environment.weather {e.weather!r}: choose clear, overcast, fog or rain")
     from ..render.raster_renderer import check_raster_config

@@ -156,14 +156,21 @@ def street_lamps(layout, spacing: float = LAMP_SPACING) -> LightSet:
                     np.full(m, 24.0, F), np.ones(m, bool), np.full(m, 0.25, F))
 
 
-def world_lights(world, t: float, lamps: LightSet | None = None, dt: float = 0.25) -> LightSet:
-    """Every artificial light of `world` at time t (s), at full strength: the vehicles' (parked ones dark;
-    brake lights from the deceleration over the last `dt` s) and the street `lamps` (street_lamps(layout))."""
+def scene_lights(world, t: float, lamps: LightSet | None, night: float, on: bool = True, dt: float = 0.25):
+    """(lights, lamp states, AgentStates) of `world` at time t (s): every artificial light at strength `night`
+    (None by day or when not `on`): the vehicles' (parked ones dark; brake lights from the deceleration over the
+    last `dt` s), the recording car's, and the street `lamps` (street_lamps(layout)); lamp states (N,) per agent
+    (0 off, 1 on, 2 braking) for the lamp surfaces the materials draw."""
     states = world.states(t)
-    earlier = world.states(max(t - dt, 0.0)) if t > 0 else states
     parked = np.array([world.track_by_instance[int(i)].parked for i in states.instance], bool)
-    cars = vehicle_lights(states, braking(states, earlier, t - max(t - dt, 0.0)) if t > 0 else None, ~parked)
-    return concat_lights([cars, lamps if lamps is not None else LightSet.empty()])
+    step = min(dt, t)
+    brake = braking(states, world.states(t - step), step) if step > 0 else np.zeros(len(parked), bool)
+    state = np.where(parked, 0.0, np.where(brake, 2.0, 1.0)).astype(np.float32)
+    if not on or night <= 0:
+        return None, state, states
+    own = ego_lights(world.ego_pose(t), world.ego_spec)
+    cars = vehicle_lights(states, brake, ~parked)
+    return concat_lights([cars, own, lamps if lamps is not None else LightSet.empty()]).scaled(night), state, states
 
 
 def illuminate(p: np.ndarray, nrm: np.ndarray, lights: LightSet) -> np.ndarray:

@@ -67,27 +67,18 @@ class RasterRenderer:
 
     # ------------------------------------------------------------------------------------------ per frame
     def _lights_at(self, t: float):
-        """(LightSet at its strength or None, lamps (N,) per agent) at time t, cached for the instant."""
-        from .night import braking, concat_lights, ego_lights, vehicle_lights
+        """scene_lights at time t, cached for the instant (its cameras share them)."""
+        from .night import scene_lights
 
         with self._lock:
             if t in self._lights:
                 return self._lights[t]
-        world = self.world
-        states = world.states(t)
-        parked = np.array([world.track_by_instance[int(i)].parked for i in states.instance], bool)
-        dt = min(0.25, t)
-        brake = braking(states, world.states(t - dt), dt) if dt > 0 else np.zeros(len(parked), bool)
-        lamps = np.where(parked, 0.0, np.where(brake, 2.0, 1.0)).astype(np.float32)
-        lights = None
-        if self.config.lights and self.env.night > 0:
-            own = ego_lights(world.ego_pose(t), world.ego_spec)
-            lights = concat_lights([vehicle_lights(states, brake, ~parked), own, self.lamps]).scaled(self.env.night)
+        out = scene_lights(self.world, t, self.lamps, self.env.night, self.config.lights)
         with self._lock:
             if len(self._lights) > 8:
                 self._lights.clear()
-            self._lights[t] = (lights, lamps, states)
-        return lights, lamps, states
+            self._lights[t] = out
+        return out
 
     def _shadow(self, frame):
         from .lighting import sun_shadow

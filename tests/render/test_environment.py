@@ -108,7 +108,8 @@ def _walls(distances):
         for j, cls in enumerate((OCC3D_ID["others"], OCC3D_ID["vegetation"])):
             a = bearing + np.radians(3.5) * j
             s = 0.06 * d
-            boxes.append(((d * np.cos(a), d * np.sin(a), 0.05 * d + 1.0), (s, s, 0.1 * d + 2.0), a, cls, 10 * k + j + 1))
+            center = (d * np.cos(a), d * np.sin(a), 0.05 * d + 1.0)
+            boxes.append((center, (s, s, 0.1 * d + 2.0), a, cls, 10 * k + j + 1))
     return boxes
 
 
