@@ -87,10 +87,11 @@ class RasterRenderer:
             return None
         with self._lock:
             if self._shadow_scene is None:
-                from ..sensors.raycast import WorldScene
+                from ..sensors.raycast import StaticGeometry
+                from .shadows import ShadowScene
 
-                static = self._scene.static if self._scene is not None else None
-                self._shadow_scene = WorldScene(self.world, static=static)
+                static = self._scene.static if self._scene is not None else StaticGeometry.build(self.world)
+                self._shadow_scene = ShadowScene(self.world, static.mesh)
             scene = self._shadow_scene
         return sun_shadow(frame, scene, self.style)
 
