@@ -30,6 +30,13 @@ $(STAMP): pyproject.toml
 	     (apt-get update >/dev/null 2>&1 && apt-get install -y chromium chromium-driver >/dev/null 2>&1)) || \
 	     echo "could not install chromium: the editor's browser test will be skipped"; \
 	  else echo "hint: 'sudo apt-get install -y chromium chromium-driver' enables the editor's browser test"; fi; fi
+	@if ! ldconfig -p 2>/dev/null | grep -q libEGL.so.1 || ! ls /usr/lib/*/dri/swrast_dri.so >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "installing libegl1 libgl1-mesa-dri (headless OpenGL for the GL camera path)"; \
+	    (apt-get install -y libegl1 libgl1-mesa-dri >/dev/null 2>&1 || \
+	     (apt-get update >/dev/null 2>&1 && apt-get install -y libegl1 libgl1-mesa-dri >/dev/null 2>&1)) || \
+	     { echo "could not install libegl1 libgl1-mesa-dri: run 'apt-get install -y libegl1 libgl1-mesa-dri'"; exit 1; }; \
+	  else echo "the GL camera path needs EGL: run 'sudo apt-get install -y libegl1 libgl1-mesa-dri'"; exit 1; fi; fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "installing into $(VENV) (log: $(LOG))"
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC) >$(LOG) 2>&1 || { cat $(LOG); exit 1; }

@@ -6,6 +6,7 @@
 With --baseline (a checkout of another commit, e.g. `git worktree add /tmp/anyscene-base main`), the LiDAR,
 camera maps-only (1600×900) and ray-engine figures of that checkout and of this one are measured in the same
 run, alternating (before, after, before, after), each in its own process.
+    .venv/bin/python tools/bench_sensors.py --out bench_camera_path.json --camera-path   # camera path only
 
 Goals: all camera maps + RGB of the default rig at 1600×900 within 1.5× the time of the ray engine alone on
 the same rays; ≥ 50 LiDAR sweeps/s on 2 cores; six 800×450 cameras at interactive frame rates.
@@ -279,6 +280,68 @@ def before_after(baseline: Path, layout: str | None, repeats: int, rounds: int =
         out[side] = {name: _median([r[sec][key] for r in rs]) for name, (sec, key) in KEY_FIGURES.items()}
     out["after_over_before"] = {k: out["after"][k] / out["before"][k] for k in KEY_FIGURES if out["before"][k]}
     return out
+def bench_camera_path(world, rig: str = "nuscenes", resolution=(1600, 900), repeats: int = 3,
+                      t: float | None = None) -> dict:
+    """The camera path of `anyscene generate` against the ray engine, measured in one run on the same instants:
+    the ray engine alone (open3d's casts of every camera's rays), the camera maps by ray casting and by GL
+    rasterisation (anyscene.sensors.gl), and RGB by the raster renderer and by the GL renderer as generate runs
+    them (the layout's environment, sun shadows, night lights, camera effects). Ratios over the engine:
+    `gl_maps_gl_rgb_over_engine` (renderer=gl camera_backend=gl) is the goal's figure (≤ 1.0)."""
+    from anyscene.render.raster_renderer import RasterConfig, RasterRenderer
+    from anyscene.sensors.camera import image_rays, render_camera
+    from anyscene.sensors.gl import GLWorldCameras
+    from anyscene.sensors.raycast import WorldScene
+    from anyscene.sensors.rig import load_rig
+
+    scene = WorldScene(world)
+    cams = load_rig(rig, tuple(resolution)).cameras
+    t = _busiest_time(world) if t is None else t
+    gl = GLWorldCameras(scene)
+    renderer = RasterRenderer(world, cams, RasterConfig(), seed=world.layout.seed, scene=scene)
+    from anyscene.render.gl_renderer import GLRenderConfig, GLRenderer
+
+    gl_renderer = GLRenderer(world, cams, GLRenderConfig(), seed=world.layout.seed, scene=scene)
+    rows = {"engine": [], "raycast_maps": [], "gl_maps": [], "rgb": [], "gl_rgb": []}
+    for k in range(repeats + 1):  # the first round warms up (imports, caches, GL buffers)
+        tk = t + 1e-3 * k
+        ego = world.ego_pose(tk)
+        snapshot = scene.snapshot(tk)
+        rays = [np.ascontiguousarray(image_rays(c, ego).reshape(-1, 6)) for c in cams]
+        snapshot._layers(rays[0].shape[0])
+        e = _engine_cast(snapshot, rays)
+        del rays
+        t0 = time.perf_counter()
+        frames = [render_camera(scene, c, ego, tk) for c in cams]
+        m = time.perf_counter() - t0
+        del frames
+        t0 = time.perf_counter()
+        frames = [gl.render(c, ego, tk) for c in cams]
+        g = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for f, c in zip(frames, cams):
+            renderer.render(f, c)
+        r = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for f, c in zip(frames, cams):
+            gl_renderer.render(f, c)
+        q = time.perf_counter() - t0
+        if k:
+            for key, v in zip(rows, (e, m, g, r, q)):
+                rows[key].append(v)
+    med = {k: _median(v) for k, v in rows.items()}
+    return {
+        "rig": rig, "resolution": list(resolution), "cameras": len(cams), "t": t,
+        "environment": {"time_of_day": world.layout.environment.time_of_day,
+                        "weather": world.layout.environment.weather},
+        "gl_renderer": gl.maps.ctx.info["GL_RENDERER"],
+        "engine_s": med["engine"], "raycast_maps_s": med["raycast_maps"], "gl_maps_s": med["gl_maps"],
+        "rgb_s": med["rgb"], "gl_rgb_s": med["gl_rgb"],
+        "gl_maps_over_engine": med["gl_maps"] / med["engine"],
+        "raycast_maps_rgb_over_engine": (med["raycast_maps"] + med["rgb"]) / med["engine"],
+        "gl_maps_rgb_over_engine": (med["gl_maps"] + med["rgb"]) / med["engine"],
+        "gl_maps_gl_rgb_over_engine": (med["gl_maps"] + med["gl_rgb"]) / med["engine"],
+        "runs": rows,
+    }
 
 
 def main(argv=None) -> int:
@@ -287,6 +350,8 @@ def main(argv=None) -> int:
     p.add_argument("--layout", default=None, help="layout YAML (default: layouts/crowded_crossing.yaml)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats per measurement (median reported)")
     p.add_argument("--baseline", default=None, help="another checkout to measure before/after against")
+    p.add_argument("--camera-path", action="store_true",
+                   help="only the camera path: engine vs ray-cast maps, GL maps and RGB, in one run")
     args = p.parse_args(argv)
     if args.baseline:
         result = {"load_average_at_start": list(os.getloadavg()),
@@ -302,10 +367,11 @@ def main(argv=None) -> int:
         "layout": source, "agents": len(world.agents), "threads": num_threads(), "cpu_count": os.cpu_count(),
         "load_average_at_start": list(os.getloadavg()),
         "machine": platform.machine(), "python": platform.python_version(),
-        "engine": bench_engine(world, repeats=args.repeats),
-        "lidar": bench_lidar(world),
-        "cameras": bench_cameras(world, repeats=args.repeats),
     }
+    if not args.camera_path:
+        result.update(engine=bench_engine(world, repeats=args.repeats), lidar=bench_lidar(world),
+                      cameras=bench_cameras(world, repeats=args.repeats))
+    result["camera_path"] = bench_camera_path(world, repeats=args.repeats)
     result["load_average_at_end"] = list(os.getloadavg())
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

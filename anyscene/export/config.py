@@ -12,13 +12,15 @@ from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..errors import ConfigError
 from ..names import name_problem
 from ..pipeline.timeline import CAMERA_TIMINGS
+from ..render.raster_renderer import RasterConfig
 from ..resources import config_dir, resolve
 
 DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
-RENDERERS = ("raster", "diffusion")
+RENDERERS = ("raster", "gl", "diffusion")
+CAMERA_BACKENDS = ("raycast", "gl")  # how camera maps are made: ray casting (Embree) or GL rasterisation
 # Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
 DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
 MIN_SIDE, MAX_SIDE = 16, 8192  # px: image width and height
@@ -62,6 +64,12 @@ class DiffusionConfig:
 
 
 @dataclass
+class EnvironmentOverride:
+    time_of_day: Optional[float] = None  # h, local solar time for every layout; None = each layout's own
+    weather: Optional[str] = None  # clear, overcast, fog or rain for every layout; None = each layout's own
+
+
+@dataclass
 class GenerateConfig:
     """Every setting of `anyscene generate`; see configs/generate.yaml for the one-line documentation."""
 
@@ -83,18 +91,14 @@ class GenerateConfig:
     overwrite: bool = False
     progress: bool = True
     workers: int = 2
+    camera_backend: str = "raycast"
     annotation: AnnotationConfig = field(default_factory=AnnotationConfig)
     splits: SplitConfig = field(default_factory=SplitConfig)
     infos: InfoConfig = field(default_factory=InfoConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
     diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
-
-    @property
-    def diffusion_options(self) -> dict:
-        """Keyword arguments of DiffusionRenderer.from_pretrained."""
-        d = self.diffusion
-        return {"num_inference_steps": d.steps, "sampler": d.sampler, "chunk_size": d.chunk_size,
-                "overlap": d.overlap, "prompt": d.prompt}
+    raster: RasterConfig = field(default_factory=RasterConfig)
+    environment: EnvironmentOverride = field(default_factory=EnvironmentOverride)
 
     @property
     def size(self) -> tuple[int, int] | None:
@@ -108,19 +112,46 @@ class GenerateConfig:
         """The scene stream's settings for this run (anyscene.pipeline.config.StreamConfig)."""
         from ..pipeline.config import StreamConfig
 
-        options = {"weights": self.weights, **self.diffusion_options} if self.renderer == "diffusion" else {}
         return StreamConfig(camera_rate=self.camera_rate, lidar_rate=self.lidar_rate,
                             keyframe_rate=self.keyframe_rate, camera_timing=self.camera_timing,
                             max_distance=self.annotation.max_distance, stopped_speed=self.annotation.stopped_speed,
                             grid=self.grid, occupancy=self.wants("occ3d"),
                             images=self.wants("nuscenes") or self.wants("previews"), renderer=self.renderer,
-                            renderer_options=options, workers=self.workers)
+                            renderer_config=self.renderer_config(), camera_backend=self.camera_backend,
+                            workers=self.workers)
 
     def check_sensors(self):
-        """The run's SensorRig, after checking the rig, resolution, grid and renderer (ConfigError)."""
+        """The run's SensorRig, after checking the rig, resolution, grid, camera backend and renderer."""
         from ..pipeline.sensors import check_sensors
 
-        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights)
+        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights, self.camera_backend,
+                             self.raster.style)
+
+    def renderer_config(self):
+        """The typed config of the chosen renderer (anyscene.render.base.RENDERERS)."""
+        if self.renderer == "diffusion":
+            from ..render.diffusion_renderer import DiffusionRenderConfig
+
+            d = self.diffusion
+            return DiffusionRenderConfig(self.weights, d.steps, d.sampler, d.chunk_size, d.overlap, d.prompt)
+        if self.renderer == "gl":  # the GL renderer takes the raster renderer's settings
+            import dataclasses
+
+            from ..render.gl_renderer import GLRenderConfig
+
+            return GLRenderConfig(**dataclasses.asdict(self.raster))
+        return self.raster
+
+
+def apply_environment(layout, config: GenerateConfig):
+    """The layout with the run's `environment.*` overrides applied (the layout itself when there are none)."""
+    import dataclasses
+
+    env = config.environment
+    changes = {k: v for k, v in (("time_of_day", env.time_of_day), ("weather", env.weather)) if v is not None}
+    if not changes:
+        return layout
+    return dataclasses.replace(layout, environment=dataclasses.replace(layout.environment, **changes))
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -196,6 +227,7 @@ def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> 
     need(c.camera_timing in CAMERA_TIMINGS,
          f"camera_timing {c.camera_timing!r}: choose one of {', '.join(CAMERA_TIMINGS)}")
     need(1 <= c.workers <= 64, f"workers {c.workers}: must be 1..64")
+    need(c.camera_backend in CAMERA_BACKENDS, f"camera_backend {c.camera_backend!r}: choose raycast or gl")
     a = c.annotation
     need(0 < a.max_distance <= 1000, "annotation.max_distance must be in (0, 1000] m")
     need(0 <= a.stopped_speed <= 100, "annotation.stopped_speed must be in [0, 100] m/s")
@@ -213,3 +245,11 @@ def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> 
     need(d.sampler in (None, "euler", "dpmsolver", "ddim"), "diffusion.sampler: choose euler, dpmsolver or ddim")
     need(1 <= d.chunk_size <= 64, "diffusion.chunk_size must be 1..64")
     need(0 <= d.overlap < d.chunk_size, "diffusion: need 0 <= overlap < chunk_size")
+    e = c.environment
+    need(e.time_of_day is None or 0.0 <= e.time_of_day <= 24.0,
+         f"environment.time_of_day {e.time_of_day}: must be 0..24 h")
+    need(e.weather in (None, "clear", "overcast", "fog", "rain"),
+         f"environment.weather {e.weather!r}: choose clear, overcast, fog or rain")
+    from ..render.raster_renderer import check_raster_config
+
+    check_raster_config(c.raster)

@@ -8,6 +8,7 @@ with `overwrite`.
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -29,6 +30,7 @@ def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Call
     to `warn` (default: stderr). Returns a ValidLayout per file (`.layout`, and `.compile()` for its World,
     reusing what the checks compiled)."""
     from ..validation import load_valid
+    from .config import apply_environment
 
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
     changes = {}
@@ -45,7 +47,8 @@ def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Call
             continue
         for issue in valid.issues:
             warn(str(issue))
-        layouts.append(valid)
+        # The run's environment overrides change only the light and weather, not what the checks compiled.
+        layouts.append(dataclasses.replace(valid, layout=apply_environment(valid.layout, config)))
     if errors:
         raise LayoutError(errors)
     return layouts

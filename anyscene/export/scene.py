@@ -46,12 +46,11 @@ def write_scene(world, writer: SceneWriter, config: GenerateConfig, *, name: str
     images + LiDAR sweeps) finished at each step. Separate scenes can be written in separate processes and
     joined with `merge_datasets`.
     """
-    from ..pipeline.sensors import SensorSuite, check_sensors
+    from ..pipeline.sensors import SensorSuite
 
     name = scene_name(name or world.layout.name)
     if suite is None:
-        rig = check_sensors(config.rig, config.size, config.grid, config.renderer, config.weights)
-        suite = SensorSuite(world, rig, config.stream_config())
+        suite = SensorSuite(world, config.check_sensors(), config.stream_config())
     rig = suite.rig
     timeline = timeline_of(world, rig, config, name)
     records = SceneRecords(world, rig, timeline, name, config)

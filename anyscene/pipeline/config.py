@@ -1,7 +1,8 @@
 """What the scene stream needs to know about a run, typed; built from the generation config at the edge."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -12,7 +13,8 @@ class StreamConfig:
     staggered (ignored for a layout with a recorded timeline); `max_distance` (m, planar) and `stopped_speed`
     (m/s) choose and describe the keyframe boxes; `grid` the occupancy grid name or file; `occupancy` whether
     keyframes carry occupancy and its visibility masks; `images` whether cameras are rendered to RGB;
-    `renderer` a name of the renderer registry with its `renderer_options`; `workers` the rendering threads.
+    `renderer` a name of the renderer registry (anyscene.render.base.RENDERERS) with its typed
+    `renderer_config` (None: its defaults); `camera_backend` raycast or gl (the camera maps); `workers` the rendering threads.
     """
 
     camera_rate: float = 12.0
@@ -25,7 +27,8 @@ class StreamConfig:
     occupancy: bool = True
     images: bool = True
     renderer: str = "raster"
-    renderer_options: dict = field(default_factory=dict)
+    renderer_config: Any = None
+    camera_backend: str = "raycast"
     workers: int = 2
 
     @property

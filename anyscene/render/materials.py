@@ -174,7 +174,8 @@ def pick_colors(seed: int, ids: np.ndarray, palette, salt: int) -> np.ndarray:
 @dataclass(frozen=True)
 class AgentTable:
     """Agent boxes indexed by instance id (arrays of length max id + 1, unused ids zero): centre x, y (m),
-    bottom z (m), cos/sin of yaw, length, width, height (m), all float32."""
+    bottom z (m), cos/sin of yaw, length, width, height (m), and `lamps`: 0 lights off, 1 on, 2 braking, all
+    float32."""
 
     cx: np.ndarray
     cy: np.ndarray
@@ -184,16 +185,19 @@ class AgentTable:
     length: np.ndarray
     width: np.ndarray
     height: np.ndarray
+    lamps: np.ndarray
 
     @classmethod
-    def from_states(cls, st: "AgentStates") -> "AgentTable":
+    def from_states(cls, st: "AgentStates", lamps: np.ndarray | None = None) -> "AgentTable":
+        """The table of AgentStates `st`; `lamps` (N,) per agent of `st` (default: all on)."""
         top = int(np.max(st.instance)) + 1 if len(st.instance) else 1
-        arr = np.zeros((8, top), np.float32)
+        arr = np.zeros((9, top), np.float32)
         i = np.asarray(st.instance, dtype=np.int64)
         arr[0, i], arr[1, i] = st.center[:, 0], st.center[:, 1]
         arr[2, i] = st.center[:, 2] - st.size[:, 2] / 2
         arr[3, i], arr[4, i] = np.cos(st.yaw), np.sin(st.yaw)
         arr[5, i], arr[6, i], arr[7, i] = st.size[:, 0], st.size[:, 1], st.size[:, 2]
+        arr[8, i] = 1.0 if lamps is None else lamps
         return cls(*arr)
 
 
@@ -533,7 +537,7 @@ def _windows(s: Surface, walls: np.ndarray, bid: np.ndarray, height: np.ndarray,
     s.spec += glass * F(0.6)
     s.shin += glass * F(400.0)
     if ctx.night > 0:
-        glow = glass * lit * F(ctx.night * 0.45) * (F(0.4) + tint)
+        glow = glass * lit * F(ctx.night * 0.3) * (F(0.4) + tint)
         s.emit += _col(st.window_lit) * glow
 
 
@@ -609,6 +613,9 @@ _PARTS = {_GLASS: (None, 1.0, 800.0, 0.05, None), _TRIM: (None, 0.05, 2.0, 0.0, 
           _TAIL: ((150, 14, 16), 1.0, 200.0, 0.0, ((255, 30, 20), 0.6))}
 
 
+BRAKE_GAIN = 4.0  # tail lamp emission when braking, relative to running
+
+
 def vehicle(s: Surface, mat: "Material", ctx: ShadeContext) -> None:
     st = ctx.style
     plan = BODY.get(s.cls, BODY[OCC3D_ID["car"]])
@@ -668,6 +675,11 @@ def vehicle(s: Surface, mat: "Material", ctx: ShadeContext) -> None:
     s.spec[sel], s.shin[sel], s.f0[sel] = gloss[:3].take(which, axis=1)
     if ctx.night > 0:
         s.emit[:, sel] = glow.take(which, axis=1)
+        if ctx.agents is not None:  # lamps off on parked vehicles, tail lamps brighter when braking
+            state = ctx.agents.lamps.take(np.minimum(s.inst.take(sel).astype(np.intp), len(ctx.agents.lamps) - 1))
+            lamp = (which == _HEAD) | (which == _TAIL)
+            s.emit[:, sel] *= np.where(lamp, np.minimum(state, 1.0), 1.0)
+            s.emit[:, sel] *= np.where((which == _TAIL) & (state > 1.5), F(BRAKE_GAIN), F(1.0))
 
 
 def person(s: Surface, mat: "Material", ctx: ShadeContext) -> None:

@@ -303,6 +303,8 @@ def _combined_seed(style_seed: int, seed: int) -> int:
 
 
 CHUNK = 1 << 18  # pixels per shading task; fixed, so the image never depends on the number of threads
+SKY_DISTANCE = 1000.0  # m of mist a sky pixel looks through (fog, rain, overcast)
+KOSCHMIEDER = 3.912  # extinction × visibility (2 % contrast)
 SKY_BLOCK_FX = 1000.0  # px: cameras with a longer focal length evaluate the sky once per 2×2 pixel block
 
 
@@ -316,7 +318,8 @@ def default_threads() -> int:
 
 def render_rgb(frame: "CameraFrame", camera: "Camera", style: RasterStyle, markings: "MarkingRaster | None" = None,
                seed: int = 0, *, agents: "AgentStates | None" = None, buildings: "BuildingIndex | None" = None,
-               shadow: np.ndarray | None = None, threads: int | None = None) -> np.ndarray:
+               shadow: np.ndarray | None = None, threads: int | None = None, atmosphere=None,
+               lights=None, lamps: np.ndarray | None = None) -> np.ndarray:
     """The RGB image (H, W, 3) uint8 of one camera frame.
 
     `frame` gives per-pixel classes, instances, world hit points and normals; `camera` its intrinsics and
@@ -324,7 +327,10 @@ def render_rgb(frame: "CameraFrame", camera: "Camera", style: RasterStyle, marki
     zebra stripes and kerbs; `agents` (the world's AgentStates at frame.t) places windows, wheels and lights
     on each vehicle's box and clothing on people by height; `buildings` gives walls their building's colour,
     window grid and roof line (without it every manmade surface is a facade); `shadow` (H, W) 0..1 is the
-    fraction of direct sunlight blocked at each pixel's surface. Pixels are shaded in fixed chunks on
+    fraction of direct sunlight blocked at each pixel's surface; `atmosphere` (anyscene.render.environment)
+    adds wet ground and fogs the sky; `lights` (a LightSet of anyscene.render.night, at its strength) lights
+    surfaces with headlights, tail lights and street lamps; `lamps` (N,) per agent of `agents` sets its lamps
+    (0 off, 1 on, 2 braking; default all on). Pixels are shaded in fixed chunks on
     `threads` threads (default: the usable cores); same inputs and seed -> identical bytes, whatever `threads`.
     """
     from .lighting import light_env
@@ -337,7 +343,7 @@ def render_rgb(frame: "CameraFrame", camera: "Camera", style: RasterStyle, marki
         raise ValueError(f"shadow mask is {shadow.shape}, the frame is {(h, w)}")
     env = light_env(style)
     cseed = _combined_seed(style.seed, seed)
-    table = AgentTable.from_states(agents) if agents is not None else None
+    table = AgentTable.from_states(agents, lamps) if agents is not None else None
     ctx = ShadeContext(style, cseed, noise_bank(cseed), env.night, markings, buildings, table)
     cam2world = np.asarray(frame.ego.matrix, dtype=np.float64) @ camera.cam2ego
     image = np.empty(h * w * 3, np.uint8)  # the result, interleaved RGB
@@ -350,8 +356,9 @@ def render_rgb(frame: "CameraFrame", camera: "Camera", style: RasterStyle, marki
     runs = np.cumsum([0] + [int(counts[c]) for c in classes])
     sky_idx = np.flatnonzero(sem == FREE)
     tasks = [lambda a=a: _shade_hits(image, frame, idx, a, min(a + CHUNK, len(idx)), classes, runs, cam2world,
-                                     camera, ctx, env, shadow) for a in range(0, len(idx), CHUNK)]
-    tasks += [lambda a=a: _sky(image, sky_idx[a:a + CHUNK], w, camera, cam2world, env, ctx)
+                                     camera, ctx, env, shadow, atmosphere, lights)
+             for a in range(0, len(idx), CHUNK)]
+    tasks += [lambda a=a: _sky(image, sky_idx[a:a + CHUNK], w, camera, cam2world, env, ctx, atmosphere)
               for a in range(0, len(sky_idx), CHUNK)]
     threads = default_threads() if threads is None else max(1, int(threads))
     if threads == 1 or len(tasks) == 1:
@@ -366,11 +373,14 @@ def render_rgb(frame: "CameraFrame", camera: "Camera", style: RasterStyle, marki
     return image.reshape(h, w, 3)
 
 
-def _shade_hits(image, frame, idx, start, stop, classes, runs, cam2world, camera, ctx, env, shadow) -> None:
+def _shade_hits(image, frame, idx, start, stop, classes, runs, cam2world, camera, ctx, env, shadow,
+                atmosphere=None, lights=None) -> None:
     """Shade hit pixels idx[start:stop] (class runs `runs` over `classes`) into the flat image."""
     from ..classes import OCC3D_NAMES
     from .lighting import encode, haze, shade
     from .materials import SHADERS, Surface
+    from .night import highlights, illuminate
+    from .weather import wet
 
     style = ctx.style
     sub = idx[start:stop]
@@ -407,18 +417,26 @@ def _shade_hits(image, frame, idx, start, stop, classes, runs, cam2world, camera
         surf = Surface(c, p[:, sl], nrm[:, sl], foot[sl], dist[sl], inst[sl], albedo[:, sl], spec[sl], shin[sl],
                        f0[sl], emit[:, sl])
         SHADERS[mat.texture](surf, mat, ctx)
+        if atmosphere is not None and atmosphere.wetness > 0:
+            wet(surf, ctx, atmosphere.wetness)
     from .parts import shade_parts  # glass, tyres, lights, skin, clothes of library shapes
 
     shade_parts(getattr(frame, "material", None), sub, inst, albedo, spec, shin, f0, emit, ctx)
+    lit = None
+    if lights is not None and len(lights):
+        lit = albedo * illuminate(p, nrm, lights)
+        lit += highlights(p, nrm, lights, eye, shin, spec, f0)
     sunlit = None if shadow is None else np.float32(1.0) - shadow.reshape(-1).take(sub).astype(np.float32)
     rad = shade(albedo, nrm, p, eye, spec, shin, f0, env, sunlit)
     if env.night > 0:
         rad += emit
+    if lit is not None:
+        rad += lit
     haze(rad, dist, env, style.haze_density)
     _scatter(image, sub, encode(rad, style.exposure))
 
 
-def _sky(image: np.ndarray, sky_idx: np.ndarray, w: int, camera, cam2world, env, ctx) -> None:
+def _sky(image: np.ndarray, sky_idx: np.ndarray, w: int, camera, cam2world, env, ctx, atmosphere=None) -> None:
     """Fill pixels `sky_idx` of the flat image with the sky. Above SKY_BLOCK_FX a pixel spans under a
     milliradian, finer than any sky detail, so the sky is evaluated per 2×2 block (the hit/sky boundary
     stays per pixel)."""
@@ -432,8 +450,15 @@ def _sky(image: np.ndarray, sky_idx: np.ndarray, w: int, camera, cam2world, env,
 
     def radiance(r, c):
         dirs = pixel_rays(r, c, camera.intrinsic, cam2world, block=block)
-        return encode(sky_radiance(dirs, env, ctx.noise, style.cloud_cover, style.cloud_scale, style.sun_disc,
-                                   block / fx), style.exposure)
+        rad = sky_radiance(dirs, env, ctx.noise, style.cloud_cover, style.cloud_scale, style.sun_disc, block / fx)
+        if atmosphere is not None and np.isfinite(atmosphere.visibility):
+            # Mist hides the sky too: the view ends in the haze within about SKY_DISTANCE.
+            keep = np.float32(np.exp(-KOSCHMIEDER / atmosphere.visibility * SKY_DISTANCE))
+            for k in range(3):
+                rad[k] -= env.haze[k]
+                rad[k] *= keep
+                rad[k] += env.haze[k]
+        return encode(rad, style.exposure)
 
     if block == 1:
         _scatter(image, sky_idx, radiance(rows, cols))

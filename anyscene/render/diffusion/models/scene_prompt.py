@@ -65,3 +65,22 @@ class ScenePromptEncoder(ModelMixin, ConfigMixin):
             tok += [self.pad_token] * (length - len(tok))
             rows.append(torch.stack(tok))
         return torch.stack(rows)
+
+
+# Local solar hours of the time-of-day tags (the procedural sampler's windows, widened to cover the day).
+TIME_TAGS = ((5.0, "dawn"), (7.5, "day"), (17.0, "dusk"), (19.75, "night"))
+WEATHER_TAGS = {"clear": ("clear",), "overcast": ("cloudy",), "fog": ("fog",), "rain": ("rain", "wet")}
+
+
+def environment_prompt(environment, vocabulary=DEFAULT_TAGS) -> str:
+    """The prompt of a layout Environment (time_of_day h, weather): its time-of-day tag (night before 5 h and
+    from 19:45, dawn from 5 h, day from 7:30, dusk from 17 h), its weather tags (overcast -> cloudy, rain ->
+    rain, wet), then any of its free `tags` the vocabulary knows; only tags of `vocabulary`, at most four."""
+    hour = float(environment.time_of_day) % 24.0
+    time_tag = "night"
+    for start, tag in TIME_TAGS:
+        if hour >= start:
+            time_tag = tag
+    tags = [time_tag, *WEATHER_TAGS.get(environment.weather, ())]
+    tags += [t for t in parse_tags(" ".join(getattr(environment, "tags", ()))) if t not in tags]
+    return ", ".join([t for t in tags if t in vocabulary][:4])
