@@ -171,10 +171,10 @@ def regular_timeline(duration: float, camera_rate: float, lidar_rate: float, key
 
 def explicit_timeline(recorded, duration: float, channels: tuple[str, ...], scene_name: str) -> Timeline:
     """The timeline recorded in a layout (`Layout.timeline`: keyframes, lidar and per-camera times in seconds,
-    optional epoch_us), cut to `duration`. Every rig camera must be listed (ConfigError otherwise). Camera
-    image j of every channel forms instant j;
-    images beyond the shortest channel, and after each channel's image of the last keyframe, are dropped.
-    The keyframe image of a camera is its image nearest the keyframe time."""
+    optional epoch_us), cut to `duration`. Every rig camera must be listed (ConfigError otherwise). The
+    keyframe image of a camera is its image nearest the keyframe time; images after a channel's image of the
+    last keyframe are dropped, and between two keyframes every channel keeps as many images as the one with
+    the fewest there (its last ones), so that image j of every channel forms camera instant j."""
     us = lambda values: np.round(np.asarray(values, dtype=np.float64) * 1e6).astype(np.int64)  # noqa: E731
     end = int(round(duration * 1e6))
     keyframes = us(recorded.keyframes)
@@ -189,22 +189,31 @@ def explicit_timeline(recorded, duration: float, channels: tuple[str, ...], scen
     if missing:
         raise ConfigError(f"timeline.cameras: no times for the rig camera(s) {', '.join(missing)}; the layout's "
                           f"timeline lists {', '.join(by_channel) or 'none'} (use the rig it was imported with)")
-    rows, key_rows = [], []
+    # Each channel's images split into segments ending at its keyframe images (its image nearest each keyframe);
+    # segment k of every channel keeps the same number of images, its last ones (a camera that fired once more
+    # in a segment, or dropped a frame, loses the earliest extra), so that image j of every channel forms
+    # instant j and the keyframe images share an instant.
+    segments = []  # per channel: list of K arrays
     for ch in channels:
         t = by_channel[ch]
+        if not keyframes.size:
+            segments.append([])
+            continue
         nearest = np.abs(t[None, :] - keyframes[:, None]).argmin(axis=1)
-        t = t[: nearest[-1] + 1] if keyframes.size else t[:0]
-        rows.append(t)
-        key_rows.append(nearest)
-    n = min(len(r) for r in rows)
-    camera = np.stack([r[:n] for r in rows]) if rows else np.zeros((0, 0), np.int64)
-    camera_keyframe = np.full(n, -1, dtype=np.int64)
+        if np.any(np.diff(nearest) <= 0):
+            raise ConfigError(f"timeline.cameras {ch}: two keyframes share the same nearest image; give each "
+                              "camera one image per keyframe")
+        bounds = np.concatenate([[-1], nearest])
+        segments.append([t[bounds[k] + 1: bounds[k + 1] + 1] for k in range(keyframes.size)])
+    rows = [[] for _ in channels]
+    key_marks: list[int] = []
     for k in range(keyframes.size):
-        js = {int(r[k]) for r in key_rows}
-        if len(js) != 1 or next(iter(js)) >= n:
-            raise ConfigError(f"timeline: the cameras' images of keyframe {k} are not image {sorted(js)} of "
-                              "every channel; give each camera one image per keyframe, in the same position")
-        camera_keyframe[next(iter(js))] = k
+        m = min(len(seg[k]) for seg in segments)
+        for c, seg in enumerate(segments):
+            rows[c].extend(seg[k][len(seg[k]) - m:].tolist())
+        key_marks.extend([-1] * (m - 1) + [k])
+    camera = np.array(rows, dtype=np.int64).reshape(len(channels), len(key_marks))
+    camera_keyframe = np.array(key_marks, dtype=np.int64)
     epoch = int(recorded.epoch_us) if recorded.epoch_us is not None else scene_epoch(scene_name)
     return Timeline(lidar, lidar_key, keyframes, tuple(channels), camera.astype(np.int64), camera_keyframe, epoch)
 

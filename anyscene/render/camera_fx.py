@@ -32,7 +32,8 @@ class CameraEffects:
 
 def frame_rng(seed: int, channel: str, t: float, salt: int) -> np.random.Generator:
     """The Generator of one camera frame's effects: a function of seed, channel, time (µs) and `salt`."""
-    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(channel.encode()), int(round(t * 1e6)), salt])
+    return np.random.default_rng([int(seed) & 0xFFFFFFFF, zlib.crc32(channel.encode()),
+                                  int(round(t * 1e6)) & 0xFFFFFFFFFFFF, salt])  # t may be < 0 (recorded)
 
 
 @lru_cache(maxsize=16)

@@ -83,7 +83,7 @@ def apply_lidar_weather(sweep, medium: LidarMedium, seed: int, max_range: float 
     lidar = getattr(sweep, "lidar", None)
     r0 = float(max_range if max_range is not None else getattr(lidar, "max_range", 100.0))
     rmin = float(min_range if min_range is not None else getattr(lidar, "min_range", 1.0))
-    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(round(sweep.t * 1e6)), 0x11DA])
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, int(round(sweep.t * 1e6)) & 0xFFFFFFFFFFFF, 0x11DA])
     xyz = sweep.points[:, :3].astype(np.float64)
     z = np.linalg.norm(xyz, axis=1)
     rho = np.maximum(sweep.points[:, 3].astype(np.float64) / 255.0, 1e-3)

@@ -83,5 +83,12 @@ def test_recorded_times_are_kept_to_the_microsecond():
         explicit_timeline(_Recorded(keys, lidar, cams), 5.0, (*CAMS, "CAM_BACK_LEFT"), "s")
     with pytest.raises(ConfigError, match="LiDAR sweep times"):
         explicit_timeline(_Recorded((0.0, 0.3), lidar, cams), 5.0, CAMS, "s")
+    dropped = (_Cam("CAM_FRONT", cams[0].times[:4] + cams[0].times[5:]), cams[1])  # one frame lost
+    tl = explicit_timeline(_Recorded(keys, lidar, dropped), 5.0, CAMS, "s")
+    assert tl.camera_keyframe[tl.camera_keyframe >= 0].tolist() == [0, 1, 2] and tl.n_camera_instants == 12
+    for c in range(2):  # every kept image is a recorded one, each keyframe's images in one instant
+        assert set(tl.camera[c].tolist()) <= {round(t * 1e6) for t in (dropped[c].times)}
+    key = tl.camera[:, tl.camera_keyframe >= 0]
+    assert np.all(np.abs(key - tl.keyframes[None, :]) < 42_000)
     short = explicit_timeline(_Recorded(keys, lidar, cams), 0.6, CAMS, "s")
     assert short.keyframes.tolist() == [0, 501_000] and short.lidar[-1] == 501_000
