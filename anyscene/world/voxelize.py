@@ -34,6 +34,29 @@ def shape_contains(shape: str, local: np.ndarray, size) -> np.ndarray:
 SHAPES = ("box", "cylinder", "cone")  # shape codes used by `fill_agents`
 
 
+def _candidates(grid: GridSpec, centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray):
+    """The voxels of the grid within each agent's axis-aligned bounding box, all agents at once: (agent (N,)
+    int index, idx (N, 3) voxel indices, local (N, 3) voxel centres in the agent's box frame (m), counts (M,)
+    candidates per agent, in agent order)."""
+    lo = np.array([grid.x_min, grid.y_min, grid.z_min])
+    c, s = np.cos(yaws), np.sin(yaws)
+    ext = np.stack([np.abs(c) * sizes[:, 0] / 2 + np.abs(s) * sizes[:, 1] / 2,
+                    np.abs(s) * sizes[:, 0] / 2 + np.abs(c) * sizes[:, 1] / 2, sizes[:, 2] / 2], axis=1)
+    i0 = np.maximum(np.floor((centers - ext - lo) / grid.voxel).astype(np.int64), 0)
+    i1 = np.minimum(np.floor((centers + ext - lo) / grid.voxel).astype(np.int64) + 1, np.array(grid.shape))
+    dims = np.maximum(i1 - i0, 0)
+    counts = dims.prod(axis=1)
+    total = int(counts.sum())
+    agent = np.repeat(np.arange(len(centers)), counts)
+    k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    dy, dz = dims[agent, 1], dims[agent, 2]
+    idx = np.stack([k // (dy * dz), (k // dz) % dy, k % dz], axis=1) + i0[agent]
+    rel = lo + grid.voxel * (idx + 0.5) - centers[agent]
+    ca, sa = c[agent], s[agent]
+    local = np.stack([ca * rel[:, 0] + sa * rel[:, 1], -sa * rel[:, 0] + ca * rel[:, 1], rel[:, 2]], axis=1)
+    return agent, idx, local, counts
+
+
 def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
                 centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray, shapes: np.ndarray, classes: np.ndarray,
                 instance_ids: np.ndarray, velocities: np.ndarray) -> None:
@@ -47,31 +70,16 @@ def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, fl
     """
     if len(centers) == 0:
         return
-    lo = np.array([grid.x_min, grid.y_min, grid.z_min])
-    shape = np.array(grid.shape)
-    c, s = np.cos(yaws), np.sin(yaws)
-    ext = np.stack([np.abs(c) * sizes[:, 0] / 2 + np.abs(s) * sizes[:, 1] / 2,
-                    np.abs(s) * sizes[:, 0] / 2 + np.abs(c) * sizes[:, 1] / 2, sizes[:, 2] / 2], axis=1)
-    i0 = np.maximum(np.floor((centers - ext - lo) / grid.voxel).astype(np.int64), 0)
-    i1 = np.minimum(np.floor((centers + ext - lo) / grid.voxel).astype(np.int64) + 1, shape)
-    dims = np.maximum(i1 - i0, 0)
-    counts = dims.prod(axis=1)
+    lo, shape = np.array([grid.x_min, grid.y_min, grid.z_min]), np.array(grid.shape)
+    agent, idx, local, counts = _candidates(grid, centers, yaws, sizes)
     total = int(counts.sum())
     if total:
-        agent = np.repeat(np.arange(len(centers)), counts)
-        local = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        dy, dz = dims[agent, 1], dims[agent, 2]
-        idx = np.stack([local // (dy * dz), (local // dz) % dy, local % dz], axis=1) + i0[agent]
-        rel = lo + grid.voxel * (idx + 0.5) - centers[agent]
-        ca, sa = c[agent], s[agent]
-        lx = ca * rel[:, 0] + sa * rel[:, 1]
-        ly = -sa * rel[:, 0] + ca * rel[:, 1]
         size = sizes[agent]
         inside = np.zeros(total, dtype=bool)
         for code, name in enumerate(SHAPES):
             sel = np.flatnonzero(shapes[agent] == code)
             if sel.size:
-                inside[sel] = _inside(name, lx[sel], ly[sel], rel[sel, 2], size[sel].T)
+                inside[sel] = _inside(name, local[sel, 0], local[sel, 1], local[sel, 2], size[sel].T)
         agent, idx = agent[inside], idx[inside]
     else:
         agent, idx = np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
@@ -112,26 +120,11 @@ def fill_agent_shapes(grid: GridSpec, semantics: np.ndarray, instances: np.ndarr
     """
     if len(centers) == 0:
         return
-    lo = np.array([grid.x_min, grid.y_min, grid.z_min])
-    shape = np.array(grid.shape)
-    c, s = np.cos(yaws), np.sin(yaws)
-    ext = np.stack([np.abs(c) * sizes[:, 0] / 2 + np.abs(s) * sizes[:, 1] / 2,
-                    np.abs(s) * sizes[:, 0] / 2 + np.abs(c) * sizes[:, 1] / 2, sizes[:, 2] / 2], axis=1)
-    i0 = np.maximum(np.floor((centers - ext - lo) / grid.voxel).astype(np.int64), 0)
-    i1 = np.minimum(np.floor((centers + ext - lo) / grid.voxel).astype(np.int64) + 1, shape)
-    dims = np.maximum(i1 - i0, 0)
-    counts = dims.prod(axis=1)
+    lo, shape = np.array([grid.x_min, grid.y_min, grid.z_min]), np.array(grid.shape)
+    # Candidate voxels of all agents at once (as fill_agents), then each agent's mesh tests its own.
+    agent, idx, local, counts = _candidates(grid, centers, yaws, sizes)
     total = int(counts.sum())
-    agent, idx = np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
     if total:
-        # Candidate voxels of all agents at once (as fill_agents), then each agent's mesh tests its own.
-        agent = np.repeat(np.arange(len(centers)), counts)
-        k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-        dy, dz = dims[agent, 1], dims[agent, 2]
-        idx = np.stack([k // (dy * dz), (k // dz) % dy, k % dz], axis=1) + i0[agent]
-        rel = lo + grid.voxel * (idx + 0.5) - centers[agent]
-        ca, sa = c[agent], s[agent]
-        local = np.stack([ca * rel[:, 0] + sa * rel[:, 1], -sa * rel[:, 0] + ca * rel[:, 1], rel[:, 2]], axis=1)
         keep = np.all(np.abs(local) <= sizes[agent] / 2, axis=1)
         bounds = np.r_[0, np.cumsum(counts)]
         for m in np.flatnonzero(counts):
