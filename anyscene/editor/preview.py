@@ -1,8 +1,8 @@
 """The editor's one door to camera previews: a rig camera rendered by the raster renderer at time t.
 
-`PreviewCache` keeps what depends only on the static map (ray-casting BVH, lane-marking and building rasters)
-between edits that leave the map alone, so a preview after moving an agent costs one ray cast and one shading
-pass.
+The image is the one `anyscene generate` makes (anyscene.render.raster_renderer: the layout's light and
+weather, night lights, shadows, camera effects). `PreviewCache` keeps the ray-casting BVH of the static map
+between edits that leave the map alone, and the renderer while the world stays the same.
 """
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ class PreviewCache:
         self.rig_name = rig
         self._lock = threading.Lock()
         self._map_key = None
-        self._static = None  # (StaticGeometry, MarkingRaster, BuildingIndex) of the map `_map_key`
+        self._static = None  # StaticGeometry of the map `_map_key`
         self._world = None
         self._scene = None
-        self._style = None
+        self._renderer = None
         self._rigs: dict[tuple[int, int], object] = {}
 
     def channels(self) -> list[str]:
@@ -40,8 +40,7 @@ class PreviewCache:
 
     def render(self, world, map_key, t: float, channel: str, width: int, height: int) -> np.ndarray:
         """The RGB image (height, width, 3) uint8 of camera `channel` at time t (s) of `world`."""
-        from ..render.markings import BuildingIndex, MarkingRaster
-        from ..render.raster import load_style, render_rgb
+        from ..render.raster_renderer import RasterConfig, RasterRenderer
         from ..sensors.camera import render_camera
         from ..sensors.raycast import StaticGeometry, WorldScene
 
@@ -50,19 +49,18 @@ class PreviewCache:
             cams = {c.channel: c for c in rig.cameras}
             if channel not in cams:
                 raise KeyError(channel)
-            if self._style is None:
-                self._style = load_style()
             if self._static is None or self._map_key != map_key:
-                self._static = (StaticGeometry.build(world), MarkingRaster.build(world), BuildingIndex.build(world))
+                self._static = StaticGeometry.build(world)
                 self._map_key = map_key
                 self._world = None
             if self._world is not world:
-                self._scene = WorldScene(world, static=self._static[0])
+                self._scene = WorldScene(world, static=self._static)
+                self._renderer = RasterRenderer(world, rig.cameras, RasterConfig(), seed=int(world.layout.seed),
+                                                scene=self._scene, workers=1)
                 self._world = world
             cam = cams[channel]
             frame = render_camera(self._scene, cam, world.ego_pose(t), t)
-            return render_rgb(frame, cam, self._style, self._static[1], int(world.layout.seed),
-                              agents=world.states(t), buildings=self._static[2])
+            return self._renderer.render(frame, cam)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
