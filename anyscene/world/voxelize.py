@@ -57,6 +57,25 @@ def _candidates(grid: GridSpec, centers: np.ndarray, yaws: np.ndarray, sizes: np
     return agent, idx, local, counts
 
 
+def _write(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
+           centers: np.ndarray, agent: np.ndarray, idx: np.ndarray, classes: np.ndarray, instance_ids: np.ndarray,
+           velocities: np.ndarray) -> None:
+    """Write the voxels `idx` (N, 3) of agents `agent` (N,), plus each agent's centre voxel, in agent order
+    (later agents overwrite earlier ones, as one by one would)."""
+    lo = np.array([grid.x_min, grid.y_min, grid.z_min])
+    own = np.floor((centers - lo) / grid.voxel).astype(np.int64)
+    ok = np.all((own >= 0) & (own < np.array(grid.shape)), axis=1)
+    agent = np.concatenate([agent, np.flatnonzero(ok)])
+    idx = np.concatenate([idx, own[ok]])
+    order = np.argsort(agent, kind="stable")
+    agent, idx = agent[order], idx[order]
+    key = (idx[:, 0], idx[:, 1], idx[:, 2])
+    semantics[key] = classes[agent]
+    instances[key] = instance_ids[agent]
+    if flow is not None:
+        flow[key] = velocities[agent]
+
+
 def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
                 centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray, shapes: np.ndarray, classes: np.ndarray,
                 instance_ids: np.ndarray, velocities: np.ndarray) -> None:
@@ -70,7 +89,6 @@ def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, fl
     """
     if len(centers) == 0:
         return
-    lo, shape = np.array([grid.x_min, grid.y_min, grid.z_min]), np.array(grid.shape)
     agent, idx, local, counts = _candidates(grid, centers, yaws, sizes)
     total = int(counts.sum())
     if total:
@@ -83,17 +101,7 @@ def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, fl
         agent, idx = agent[inside], idx[inside]
     else:
         agent, idx = np.zeros(0, np.int64), np.zeros((0, 3), np.int64)
-    own = np.floor((centers - lo) / grid.voxel).astype(np.int64)
-    ok = np.all((own >= 0) & (own < shape), axis=1)
-    agent = np.concatenate([agent, np.flatnonzero(ok)])
-    idx = np.concatenate([idx, own[ok]])
-    order = np.argsort(agent, kind="stable")  # later agents overwrite earlier ones, as one by one would
-    agent, idx = agent[order], idx[order]
-    key = (idx[:, 0], idx[:, 1], idx[:, 2])
-    semantics[key] = classes[agent]
-    instances[key] = instance_ids[agent]
-    if flow is not None:
-        flow[key] = velocities[agent]
+    _write(grid, semantics, instances, flow, centers, agent, idx, classes, instance_ids, velocities)
 
 
 def fill_agent(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
@@ -120,7 +128,6 @@ def fill_agent_shapes(grid: GridSpec, semantics: np.ndarray, instances: np.ndarr
     """
     if len(centers) == 0:
         return
-    lo, shape = np.array([grid.x_min, grid.y_min, grid.z_min]), np.array(grid.shape)
     # Candidate voxels of all agents at once (as fill_agents), then each agent's mesh tests its own.
     agent, idx, local, counts = _candidates(grid, centers, yaws, sizes)
     total = int(counts.sum())
@@ -133,14 +140,4 @@ def fill_agent_shapes(grid: GridSpec, semantics: np.ndarray, instances: np.ndarr
             if sub.size:
                 keep[sub[~meshes[m].contains(local[sub])]] = False
         agent, idx = agent[keep], idx[keep]
-    own = np.floor((centers - lo) / grid.voxel).astype(np.int64)
-    ok = np.all((own >= 0) & (own < shape), axis=1)
-    agent = np.concatenate([agent, np.flatnonzero(ok)])
-    idx = np.concatenate([idx, own[ok]])
-    order = np.argsort(agent, kind="stable")  # later agents overwrite earlier ones, as one by one would
-    agent, idx = agent[order], idx[order]
-    key = (idx[:, 0], idx[:, 1], idx[:, 2])
-    semantics[key] = classes[agent]
-    instances[key] = instance_ids[agent]
-    if flow is not None:
-        flow[key] = velocities[agent]
+    _write(grid, semantics, instances, flow, centers, agent, idx, classes, instance_ids, velocities)
