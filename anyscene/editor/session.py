@@ -12,6 +12,9 @@ import threading
 from dataclasses import dataclass, field
 
 from ..errors import AnySceneError, Issue, LayoutError, Location
+from ..layout.geometry import build_road_geometry
+from ..world import World
+from ..world.agents import compile_agents
 from ..world.grid import GridSpec
 from . import checks
 from .document import Document
@@ -75,8 +78,7 @@ class Session:
         self.redo_stack: list[tuple[str, str]] = []
         self._version = 0
         self._map_version = 0
-        self._map_key = None  # (map, extent) of the cached static world parts
-        self._static = None  # (roads, StaticMap)
+        self._previous_world = None  # the last compiled World, whose static parts the next compile may reuse
         first = workspace.file if workspace.file is not None else None
         if first is not None:
             rel = workspace.relative(first)
@@ -286,28 +288,20 @@ class Session:
     def _world(self, layout):
         """World.compile(layout), reusing the road geometry and static rasters of the previous world when the
         map (and so its extent) is unchanged."""
-        from ..layout.geometry import build_road_geometry
-        from ..world import World
-        from ..world.agents import compile_agents
-        from ..world.static import compile_static
-
-        roads = static = None
-        if self._map_key is not None and self._map_key[0] == layout.map:
-            roads, static = self._static
-        if roads is None:
-            roads = build_road_geometry(layout.map)
+        previous = self._previous_world
+        if previous is not None and previous.layout.map != layout.map:
+            previous = None
+        roads = previous.roads if previous is not None else build_road_geometry(layout.map)
         try:
             agents = compile_agents(layout, roads)
         except Exception:  # noqa: BLE001 - a broken agent (the issues name it) must not hide the rest
             layout = _compilable(layout, roads)
             agents = compile_agents(layout, roads)
-        extent = layout.map.extent or _default_extent(layout, roads, agents)
-        if static is None or self._map_key[1] != extent:
-            static = compile_static(layout.map, roads, extent)
-            self._map_key = (layout.map, extent)
-            self._static = (roads, static)
+        world = World.compile(layout, roads, agents, previous=previous)
+        if previous is None or world.static is not previous.static:
             self._map_version += 1
-        return World(layout, roads, static, agents)
+        self._previous_world = world
+        return world
 
     @property
     def map_version(self) -> int:
@@ -333,17 +327,6 @@ def _compilable(layout, roads):
     props = tuple(p for p in layout.map.props if p.cls in AGENT_CLASSES or p.cls in STATIC_PROPS)
     ego = layout.ego if layout.ego is None or ok(layout.ego.trajectory) else None
     return dataclasses.replace(layout, agents=agents, ego=ego, map=dataclasses.replace(layout.map, props=props))
-
-
-def _default_extent(layout, roads, agents):
-    """The extent World.compile gives a map without one (its helper; a full compile where it is gone)."""
-    from ..world import World
-    from ..world import world as world_module
-
-    helper = getattr(world_module, "_default_extent", None)
-    if helper is not None:
-        return helper(layout, roads, agents)
-    return tuple(World.compile(layout).static.extent)
 
 
 def _blank_layout(name: str) -> str:

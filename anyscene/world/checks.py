@@ -20,7 +20,7 @@ from ..layout.schema import Layout
 from ..layout.validate import LayoutChecks
 from .agents import AgentTrack, compile_agents
 from .collisions import check_overlaps, check_static_overlaps, check_surface
-from .world import DEFAULT_EGO, _default_extent
+from .world import DEFAULT_EGO, default_extent
 
 SAMPLE_RATE = 10.0  # Hz: collision, surface and extent checks
 KINEMATIC_RATE = 20.0  # Hz: finite differences of speed and acceleration
@@ -88,7 +88,7 @@ def check_scene(layout: Layout, lc: LayoutChecks, tracks: list[AgentTrack] | Non
     f, use, roads = lc.findings, lc.use, lc.roads
     bodies, tracks = _bodies(layout, roads, use, tracks if lc.complete else None)
     if lc.complete and layout.map.extent is None:
-        check_map_size(_default_extent(layout, roads, tracks), "map", f,
+        check_map_size(default_extent(layout, roads, tracks), "map", f,
                        "the map (by default all geometry and trajectories plus 80 m)")
     _check_presence(layout, bodies, f)
     for b in bodies:

@@ -85,10 +85,13 @@ class World:
     """A compiled scene. Build it with `World.compile(layout)`; it holds no per-frame state, so frames can be
     produced in any order and two worlds can live in one process."""
 
-    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack]):
+    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack],
+                 extent: tuple[float, float, float, float] | None = None):
         self.layout = layout
         self.roads = roads
         self.static = static
+        # the extent the static rasters were compiled over (their own extent rounds it out to whole cells)
+        self.extent = tuple(extent) if extent is not None else static.extent
         self.agents = agents
         ego = layout.ego or DEFAULT_EGO
         self.ego_spec = ego
@@ -97,15 +100,23 @@ class World:
         self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
 
     @classmethod
-    def compile(cls, layout: Layout, roads: RoadGeometry | None = None,
-                agents: list[AgentTrack] | None = None) -> "World":
-        """Compile a validated layout: road geometry, static rasters and agent tracks (`roads` and `agents`,
-        when already built from this layout, are used as they are)."""
-        roads = roads if roads is not None else build_road_geometry(layout.map)
+    def compile(cls, layout: Layout, roads: RoadGeometry | None = None, agents: list[AgentTrack] | None = None,
+                previous: "World | None" = None) -> "World":
+        """Compile a validated layout: road geometry, static rasters and agent tracks.
+
+        `roads` and `agents`, when already built from this layout, are used as they are. `previous` is a world
+        compiled before (an editor's last version of the scene): when its map equals this layout's, its road
+        geometry is reused, and its static rasters too when the map's extent is also the same."""
+        reuse = previous if previous is not None and previous.layout.map == layout.map else None
+        if roads is None:
+            roads = reuse.roads if reuse is not None else build_road_geometry(layout.map)
         agents = agents if agents is not None else compile_agents(layout, roads)
-        extent = layout.map.extent or _default_extent(layout, roads, agents)
-        static = compile_static(layout.map, roads, extent)
-        return cls(layout, roads, static, agents)
+        extent = layout.map.extent or default_extent(layout, roads, agents)
+        if reuse is not None and reuse.roads is roads and reuse.extent == tuple(extent):
+            static = reuse.static
+        else:
+            static = compile_static(layout.map, roads, extent)
+        return cls(layout, roads, static, agents, extent)
 
     @property
     def duration(self) -> float:
@@ -195,7 +206,10 @@ def frame_times(duration: float, rate: float, start: float = 0.0) -> np.ndarray:
     return start + np.arange(n) / rate
 
 
-def _default_extent(layout: Layout, roads: RoadGeometry, agents: list[AgentTrack]) -> tuple[float, ...]:
+def default_extent(layout: Layout, roads: RoadGeometry, agents: list[AgentTrack]) -> tuple[float, ...]:
+    """The map extent (xmin, ymin, xmax, ymax) m of a layout whose map gives none: every road, building, area
+    and trajectory (agents' and the ego's, sampled at 4 Hz) with MAP_MARGIN around, rounded out to whole
+    metres."""
     pts = [np.asarray(c) for c in roads.centerlines.values()]
     pts += [np.asarray(b.footprint) for b in layout.map.buildings]
     pts += [np.asarray(a.polygon) for a in layout.map.areas]
