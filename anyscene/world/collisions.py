@@ -1,25 +1,76 @@
 """Where bodies may be and what they may not touch: the drivable surface and pairwise overlaps of boxes,
-vectorised over bodies and sample times. Bodies are `checks.Body`; centres (B, M, 2) m, headings (B, M) rad and
+vectorised over bodies and sample times. Bodies are `Body`; centres (B, M, 2) m, headings (B, M) rad and
 presence (B, M) bool at M sample times (s)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..classes import STATIC_CLASSES, STATIC_PROPS
+from ..classes import STATIC_CLASSES, STATIC_PROPS, AgentClass
 from ..layout.checks import Findings, Usable
 from ..layout.geometry import RoadGeometry, boxes_overlap, prop_footprint
 from ..layout.schema import Map
-
-if TYPE_CHECKING:
-    from .checks import Body
 
 OVERLAP_TOLERANCE = 0.05  # m: boxes are shrunk by this on every side, so touching is allowed
 SURFACE_TOLERANCE = 0.5  # m: vehicles may overhang the drivable surface by this much
 ROAD_END_CAP = 10.0  # m: beyond a road's end, where vehicles enter and leave the scene
 MAX_PAIRS_LISTED = 50  # overlapping pairs reported one by one; the rest are counted in one line
 MAX_PAIRS_FOUND = 10_000  # overlapping pairs after which the search stops
+
+
+@dataclass(frozen=True)
+class Body:
+    """A box that moves (or stands) through the scene: an agent, a prop of an agent class, or the ego.
+
+    `noun` is "agent", "prop" or "ego"; `index` its position in `agents` or `map.props` (-1 for the ego).
+    `motion` gives the reference point: the box centre, or for the ego the rear axle, `rear_offset` m behind
+    the centre along the heading. `length`/`width` in metres. Present for appear ≤ t ≤ disappear (s).
+    """
+
+    noun: str
+    ident: str
+    index: int
+    klass: AgentClass
+    length: float
+    width: float
+    motion: object
+    appear: float
+    disappear: float
+    waypoint_times: np.ndarray | None = None
+    lane: object = None
+    rear_offset: float = 0.0
+    explicit: bool = True  # False for the default ego standing at the origin
+
+    @property
+    def path(self) -> str:
+        return {"agent": f"agents[{self.index}]", "prop": f"map.props[{self.index}]", "ego": "ego"}[self.noun]
+
+    @property
+    def label(self) -> str:
+        return "the ego" if self.noun == "ego" else f"{self.noun} '{self.ident}'"
+
+    @property
+    def parked(self) -> bool:
+        return self.noun == "prop"
+
+    @property
+    def rank(self) -> int:
+        """Which of a pair is named first and carries the issue: agents, then props, then the ego."""
+        return {"agent": 2, "prop": 1, "ego": 0}[self.noun]
+
+    def where(self, t: float) -> str:
+        """The field path an issue at time t points at: the nearest waypoint, the lane, or the prop."""
+        if not self.explicit:
+            return self.path  # the default ego is not in the file
+        if self.parked:
+            return f"{self.path}.xy"
+        if self.lane is not None:
+            return f"{self.path}.trajectory.lane"
+        if self.waypoint_times is not None:
+            k = int(np.argmin(np.abs(self.waypoint_times - t)))
+            return f"{self.path}.trajectory.waypoints[{k}]"
+        return self.path
 
 
 def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
