@@ -79,7 +79,8 @@ def _rgb_renderer(world):
     """render(frame, camera) -> RGB of the raster renderer, or None where it is not installed."""
     try:
         from anyscene.render.markings import BuildingIndex, MarkingRaster
-        from anyscene.render.raster import load_style, render_rgb
+        from anyscene.render.shading import render_rgb
+        from anyscene.render.style import load_style
     except ImportError:
         return None
     style, markings, buildings = load_style(), MarkingRaster.build(world), BuildingIndex.build(world)

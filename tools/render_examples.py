@@ -30,7 +30,7 @@ TILE_ORDER = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_LEFT",
 def render_rig(world, scene, rig, t: float, style, markings, buildings, seed: int, shadows: bool = True) -> dict:
     """RGB images (H, W, 3) uint8 by channel of every camera of `rig` at scene time t."""
     from anyscene.render.lighting import sun_shadow
-    from anyscene.render.raster import render_rgb
+    from anyscene.render.shading import render_rgb
     from anyscene.sensors.camera import render_camera
 
     ego, agents = world.ego_pose(t), world.states(t)
@@ -64,7 +64,7 @@ def tile(images: dict, label: bool = True) -> np.ndarray:
 def bench(world, scene, rig, t: float, style, markings, buildings, repeat: int) -> dict:
     """Median seconds per camera of the cast, the shadow cast and render_rgb, at the rig's resolution."""
     from anyscene.render.lighting import sun_shadow
-    from anyscene.render.raster import render_rgb
+    from anyscene.render.shading import render_rgb
     from anyscene.sensors.camera import render_camera
 
     ego, agents = world.ego_pose(t), world.states(t)
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
 
     from anyscene.layout import load_layout
     from anyscene.render.markings import BuildingIndex, MarkingRaster
-    from anyscene.render.raster import load_style
+    from anyscene.render.style import load_style
     from anyscene.sensors.raycast import WorldScene
     from anyscene.sensors.rig import load_rig
     from anyscene.world import World

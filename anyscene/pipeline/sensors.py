@@ -36,7 +36,7 @@ def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: s
         _diffusion_api()
         _check_weights(weights)
     else:
-        from ..render.raster import load_style
+        from ..render.style import load_style
 
         load_style(style)
     return loaded

@@ -226,7 +226,7 @@ class GLRenderer:
         from .environment import layout_style
         from .lighting import light_env
         from .night import street_lamps
-        from .raster import load_style
+        from .style import load_style
 
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.scene = scene if scene is not None else WorldScene(world)
@@ -269,7 +269,7 @@ class GLRenderer:
     def _textures(self) -> None:
         ctx, st = self.ctx, self.style
         mats = np.zeros((2, 256, 4), np.float32)
-        from .materials import shininess
+        from .surface import shininess
 
         for i, name in enumerate(OCC3D_NAMES):
             m = st.materials.get(name)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .raster import RasterStyle
+    from .style import RasterStyle
 
 LUT_SCALE = 4096.0  # tone-curve table entries per unit of linear radiance
 LUT_SIZE = 65536  # covers radiance 0..16 after exposure; brighter saturates to white

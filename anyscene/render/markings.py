@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .noise import bilerp
+
 CURB_WIDTH = 0.3  # m: kerb stones along the edge of a sidewalk that borders the drivable surface
 CHANNELS = ("white", "yellow", "curb")
 _SS = 2  # supersampling per axis when a tile is rasterized (coverage levels, anti-aliased edges)
@@ -206,15 +208,7 @@ class MarkingRaster:
             plane = self._pool[ch]
             c00, c01 = plane.take(b).astype(np.float32), plane.take(b + 1).astype(np.float32)
             c10, c11 = plane.take(b + t1).astype(np.float32), plane.take(b + t1 + 1).astype(np.float32)
-            c01 -= c00
-            c01 *= fu
-            c00 += c01
-            c11 -= c10
-            c11 *= fu
-            c10 += c11
-            c10 -= c00
-            c10 *= fv
-            c00 += c10
+            c00 = bilerp(c00, c01, c10, c11, fu, fv)
             c00 *= np.float32(1 / 255)
             cov[j] = c00
         return near, cov

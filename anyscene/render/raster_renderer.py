@@ -28,7 +28,7 @@ class RasterConfig:
 def check_raster_config(c: RasterConfig) -> None:
     """ConfigError for out-of-range settings or an unknown style."""
     from ..errors import ConfigError
-    from .raster import load_style
+    from .style import load_style
 
     for name, lo, hi in (("vignetting", 0.0, 1.0), ("noise", 0.0, 50.0), ("shot_noise", 0.0, 5.0),
                          ("motion_blur", 0.0, 0.5)):
@@ -48,7 +48,7 @@ class RasterRenderer:
         from .lighting import light_env
         from .markings import BuildingIndex
         from .night import street_lamps
-        from .raster import load_style
+        from .style import load_style
 
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.workers = max(1, int(workers))
@@ -99,7 +99,7 @@ class RasterRenderer:
         """The (H, W, 3) uint8 image of one CameraFrame of `camera`."""
         from .camera_fx import apply_effects
         from .markings import MarkingRaster
-        from .raster import render_rgb
+        from .shading import render_rgb
 
         markings = getattr(self._local, "markings", None)
         if markings is None:  # the marking raster caches tiles and is not shared between threads

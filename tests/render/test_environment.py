@@ -16,7 +16,8 @@ from anyscene.render.camera_fx import CameraEffects, apply_effects, lamp_glow
 from anyscene.render.environment import environment_style
 from anyscene.render.lighting import light_env, srgb_to_linear
 from anyscene.render.night import braking, vehicle_lights
-from anyscene.render.raster import load_style, render_rgb
+from anyscene.render.shading import render_rgb
+from anyscene.render.style import load_style
 
 from test_raster import Pose, cast, make_camera
 
