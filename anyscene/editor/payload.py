@@ -187,7 +187,7 @@ def occupancy_payload(world, t: float, grid) -> dict:
     voxel column (i = c, j = ny - 1 - r): +x (forward) right, +y (left) up, in the ego frame."""
     from PIL import Image
 
-    from ..world.preview import OCC3D_PALETTE, column_classes
+    from ..world.pictures import OCC3D_PALETTE, column_classes
 
     frame = world.frame(t, grid, with_flow=False)
     cols = column_classes(frame.semantics)  # (nx, ny)
@@ -210,6 +210,6 @@ def occupancy_payload(world, t: float, grid) -> dict:
 
 
 def palette() -> dict:
-    from ..world.preview import EGO_COLOR, OCC3D_PALETTE
+    from ..world.pictures import EGO_COLOR, OCC3D_PALETTE
 
     return {"occ3d": {n: OCC3D_PALETTE[i].tolist() for i, n in enumerate(OCC3D_NAMES)}, "ego": list(EGO_COLOR)}

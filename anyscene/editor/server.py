@@ -97,7 +97,7 @@ def create_app(target, token: str | None = None, hosts: set[str] | None = None, 
     from . import payload
     from .checks import issue_json
     from .jobs import JobError, JobRunner
-    from .preview import MAX_SIZE, MIN_SIZE, PreviewCache, jpeg_bytes
+    from .camera_preview import MAX_SIZE, MIN_SIZE, PreviewCache, jpeg_bytes
 
     token = token or secrets.token_urlsafe(24)
     from .session import SYNC_VALIDATION_AGENTS

@@ -130,7 +130,7 @@ class GenerateConfig:
     def renderer_config(self):
         """The typed config of the chosen renderer (anyscene.render.base.RENDERERS)."""
         if self.renderer == "diffusion":
-            from ..render.diffusion_renderer import DiffusionRenderConfig
+            from ..render.diffusion_stream import DiffusionRenderConfig
 
             d = self.diffusion
             return DiffusionRenderConfig(self.weights, d.steps, d.sampler, d.chunk_size, d.overlap, d.prompt)

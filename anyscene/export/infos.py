@@ -17,7 +17,7 @@ import numpy as np
 from ..classes import DETECTION_NAME
 from ..sensors.geometry import quat_to_matrix
 from ..pipeline.boxes import KeyframeBox
-from .boxes import box_in_sensor, view_points
+from .devkit_boxes import box_in_sensor, view_points
 from .taxonomy import LIDAR_CHANNEL
 
 # mmdetection3d's nuScenes class and attribute orders (mmdet3d/datasets/convert_utils.py).

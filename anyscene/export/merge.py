@@ -15,7 +15,7 @@ from typing import Sequence
 from ..errors import OutputError
 from .config import DEVKIT_SPLITS, SplitConfig
 from .fileio import load_json
-from .writer import FRAGMENT, TABLES
+from .scene_folder import FRAGMENT, TABLES
 from .writers import WRITERS, MergeInput
 from .writers.infos import info_filename  # noqa: F401 (the info pkl names, part of this module's API)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..pipeline.records import CameraShot, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.timeline import Timeline
-from .boxes import count_points_in_boxes
+from .devkit_boxes import count_points_in_boxes
 from .config import GenerateConfig
 from .infos import KeyframeRecords
 from .maps import MapFrame, map_frame

@@ -12,12 +12,11 @@ from pathlib import Path
 import numpy as np
 
 from ..classes import FREE
-from ..world.preview import EGO_COLOR, OCC3D_PALETTE
+from ..world.pictures import EGO_COLOR, OCC3D_PALETTE, Mp4Stream
 
 # Tile order: front row left to right, back row mirrored, as the nuScenes devkit shows them.
 TILE_ORDER: tuple[str, ...] = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT",
                                "CAM_BACK_LEFT", "CAM_BACK", "CAM_BACK_RIGHT")
-BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1"]
 
 
 def _even16(n: int) -> int:
@@ -34,8 +33,6 @@ class PreviewVideo:
 
     def __init__(self, path: Path, world, channels: list[str], camera_size: tuple[int, int], tile_width: int,
                  bev_range: float, fps: float, quality: int):
-        import imageio.v2 as imageio
-
         self.world = world
         self.order = list(TILE_ORDER) if set(TILE_ORDER) == set(channels) else list(channels)
         rows = -(-len(self.order) // 3)
@@ -45,9 +42,7 @@ class PreviewVideo:
         self.bev = rows * self.tile_h
         self.bev_range = bev_range
         self.size = (_even16(3 * self.tile_w + self.bev), _even16(rows * self.tile_h))
-        self.writer = imageio.get_writer(str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                         pixelformat="yuv420p", quality=quality, macro_block_size=16,
-                                         ffmpeg_log_level="error", output_params=BITEXACT)
+        self.video = Mp4Stream(path, fps, quality)
         # Ego-frame coordinates of the BEV pixel centres: rows forward→back, columns left→right.
         ppm = self.bev / (2 * bev_range)
         centers = (np.arange(self.bev) + 0.5) / ppm - bev_range
@@ -73,7 +68,7 @@ class PreviewVideo:
                 continue
             canvas.paste(self._tile(images[channel]), ((n % 3) * self.tile_w, (n // 3) * self.tile_h))
         canvas.paste(Image.fromarray(self._bev(t)), (3 * self.tile_w, 0))
-        self.writer.append_data(np.asarray(canvas))
+        self.video.append(np.asarray(canvas))
 
     def _tile(self, rgb: np.ndarray):
         """The image shrunk to a tile: box-filtered by a whole factor first (fast), then resampled."""
@@ -130,4 +125,4 @@ class PreviewVideo:
                 self._pending.popleft().result()
         finally:
             self._thread.shutdown(wait=True, cancel_futures=True)
-            self.writer.close()
+            self.video.close()

@@ -16,8 +16,8 @@ from ..pipeline.records import CameraInstant, KeyframeRecord, LidarRecord, Radar
 from ..pipeline.stream import scene_stream
 from ..pipeline.timeline import Timeline, regular_timeline, scene_timeline
 from .config import GenerateConfig
-from .records import SceneRecords
-from .writer import SceneWriter
+from .nuscenes_records import SceneRecords
+from .scene_folder import SceneWriter
 from .writers import WRITERS, SceneOutput
 
 

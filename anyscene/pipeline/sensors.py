@@ -45,7 +45,7 @@ def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: s
 def _diffusion_api():
     """The diffusion renderer class; ConfigError when it is not part of this installation."""
     try:
-        from ..render.diffusion.video import DiffusionRenderer
+        from ..render.diffusion.renderer import DiffusionRenderer
     except ImportError as e:
         raise ConfigError(f"renderer diffusion: the diffusion renderer is not installed ({e}); "
                           f"use --renderer raster") from None
@@ -55,7 +55,7 @@ def _diffusion_api():
 def _check_weights(weights: str | None) -> None:
     from pathlib import Path
 
-    from ..render.diffusion.video import check_weights_folder
+    from ..render.diffusion.renderer import check_weights_folder
 
     if not weights:
         raise ConfigError("renderer diffusion needs --weights DIR")

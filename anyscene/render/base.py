@@ -15,7 +15,7 @@ from typing import Iterable, Iterator, Protocol
 import numpy as np
 
 from ..errors import ConfigError
-from .diffusion_renderer import DiffusionRenderConfig
+from .diffusion_stream import DiffusionRenderConfig
 from .gl_renderer import GLRenderConfig
 from .raster_renderer import RasterConfig
 
@@ -73,4 +73,4 @@ def build_renderer(name: str, world, cameras, config, *, seed: int, scene=None, 
 
 register(RendererEntry("raster", RasterConfig, "anyscene.render.raster_renderer:RasterRenderer"))
 register(RendererEntry("gl", GLRenderConfig, "anyscene.render.gl_renderer:GLRenderer"))
-register(RendererEntry("diffusion", DiffusionRenderConfig, "anyscene.render.diffusion_renderer:DiffusionStream"))
+register(RendererEntry("diffusion", DiffusionRenderConfig, "anyscene.render.diffusion_stream:DiffusionStream"))

@@ -26,7 +26,7 @@ class DiffusionStream:
     """Diffusion images of one world's camera instants."""
 
     def __init__(self, world, cameras, config: DiffusionRenderConfig, *, seed: int, scene=None, workers: int = 2):
-        from .diffusion.video import DiffusionRenderer
+        from .diffusion.renderer import DiffusionRenderer
 
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.renderer = DiffusionRenderer.from_pretrained(

@@ -341,15 +341,20 @@ class GifStream:
         self.file.close()
 
 
-class Mp4Stream:
-    """An H.264 MP4 written frame by frame through ffmpeg (imageio-ffmpeg)."""
+# ffmpeg flags that leave out the encoder's version and any metadata: same frames, same bytes (with one build)
+BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1"]
 
-    def __init__(self, path: str | Path, rate: float):
+
+class Mp4Stream:
+    """An H.264 MP4 (yuv420p) written frame by frame through ffmpeg (imageio-ffmpeg) at `rate` frames per
+    second and imageio `quality` 0..10, with bit-exact encoder flags. Frame sides are padded to multiples of 16."""
+
+    def __init__(self, path: str | Path, rate: float, quality: int = 8):
         import imageio.v2 as imageio
 
         self.writer = imageio.get_writer(str(path), format="FFMPEG", mode="I", fps=rate, codec="libx264",
-                                         pixelformat="yuv420p", quality=8, macro_block_size=16,
-                                         ffmpeg_log_level="error")
+                                         pixelformat="yuv420p", quality=quality, macro_block_size=16,
+                                         ffmpeg_log_level="error", output_params=BITEXACT)
 
     def append(self, rgb: np.ndarray) -> None:
         self.writer.append_data(rgb)

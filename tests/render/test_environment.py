@@ -221,7 +221,7 @@ def test_motion_blur_smears_along_the_camera_motion():
 
 def test_renderer_registry():
     from anyscene.render.base import RENDERERS, RendererEntry, build_renderer, register, renderer_entry
-    from anyscene.render.diffusion_renderer import DiffusionRenderConfig
+    from anyscene.render.diffusion_stream import DiffusionRenderConfig
     from anyscene.render.raster_renderer import RasterConfig
 
     assert set(RENDERERS) == {"raster", "gl", "diffusion"}

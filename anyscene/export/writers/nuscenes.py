@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from ..fileio import dump_json, encode_jpeg
 from ..maps import write_map_png
-from ..records import LOCATION, VEHICLE
+from ..nuscenes_records import LOCATION, VEHICLE
 from ..taxonomy import attribute_records, category_records, category_token, sensor_records, visibility_records
 from ..tokens import token
-from ..writer import TABLES
+from ..scene_folder import TABLES
 from .base import FormatWriter, MergeInput
 
 

@@ -10,7 +10,7 @@ class PreviewWriter(FormatWriter):
     video = None
 
     def begin(self) -> None:
-        from ..preview import PreviewVideo
+        from ..preview_video import PreviewVideo
 
         o, p = self.out, self.out.cfg.preview
         cam0 = o.rig.cameras[0]

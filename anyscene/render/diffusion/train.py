@@ -79,7 +79,7 @@ def training_loss(unet, condition_encoder, scene_encoder, latents: torch.Tensor,
 
 def _build_pipeline(cfg: RendererTrainConfig):
     from .build import pipeline_from_image_model, tiny_random_pipeline
-    from .video import load_pipeline
+    from .renderer import load_pipeline
 
     m, d = cfg.model, cfg.data
     if m.init == "tiny":
