@@ -63,14 +63,6 @@ class PreviewCache:
             return self._renderer.render(frame, cam)
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
-
-
 def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
     from PIL import Image
 

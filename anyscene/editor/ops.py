@@ -21,7 +21,6 @@ MAX_POINTS = 4096  # points of a polygon or waypoints of a trajectory given in o
 ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 WEATHER = ("clear", "overcast", "fog", "rain")
 AREA_CLASSES = ("terrain", "vegetation", "other_flat", "parking", "sidewalk", "driveable_surface", "manmade", "others")
-TRAJECTORY_KEYS = ("waypoints", "lane")
 
 
 class EditError(AnySceneError):

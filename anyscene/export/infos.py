@@ -54,10 +54,6 @@ def pose_matrix(record: dict) -> np.ndarray:
     return m
 
 
-def _aslist(m: np.ndarray) -> list:
-    return np.asarray(m, dtype=np.float64).tolist()
-
-
 def metainfo(version: str, category_names: list[str]) -> dict:
     """The `metainfo` block: detection classes 0..9, every other category present -> -1."""
     cats = {c: i for i, c in enumerate(MMDET3D_CLASSES)}

@@ -240,7 +240,6 @@ def _solid(pts: np.ndarray, width: float):
 
 def build_road_geometry(m: Map) -> RoadGeometry:
     """Compile roads and crosswalks into lanes, surfaces and markings."""
-    from shapely.geometry import Point
     from shapely.ops import unary_union
 
     roads = {r.id: r for r in m.roads}

@@ -13,8 +13,6 @@ from .paths import Path
 from .planner import Planner
 from .config import SamplerConfig
 from .vehicles import pick
-
-KERB_PROPS = ("pole", "sign", "hydrant", "traffic_cone", "barrier", "bicycle_rack", "pushable_pullable", "debris")
 TREE_SIZE = (1.4, 1.4)  # m: footprint of a procedural tree (trunk and the lower crown)
 
 

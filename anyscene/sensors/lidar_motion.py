@@ -42,13 +42,6 @@ def _local_layer(shape) -> _Layer:
     return layer
 
 
-def _interp(times: np.ndarray, knots: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Piecewise-linear interpolation of `values` (K, ...) given at `knots` (K,) to `times` (N,)."""
-    j = np.clip(np.searchsorted(knots, times, side="right") - 1, 0, len(knots) - 2)
-    f = ((times - knots[j]) / (knots[j + 1] - knots[j])).reshape((-1,) + (1,) * (values.ndim - 1))
-    return values[j] + f * (values[j + 1] - values[j])
-
-
 _EGO_DIRS: dict[tuple, np.ndarray] = {}
 
 

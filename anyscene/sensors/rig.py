@@ -16,7 +16,7 @@ import numpy as np
 from ..config_io import omegaconf_message
 from ..errors import ConfigError
 from ..names import name_problem
-from ..resources import config_dir, known, resolve
+from ..resources import config_dir, resolve
 from .types import Camera, LidarModel, SensorRig
 
 CONFIG_DIR = config_dir("rig")
@@ -82,10 +82,6 @@ class RigConfig:
     name: Optional[str] = None  # rig name; default: the file name without .yaml
     cameras: list[CameraConfig] = field(default_factory=list)  # the cameras, in channel order
     radars: list[RadarConfig] = field(default_factory=list)  # the radars, in channel order (none: no radar)
-
-
-def known_rigs() -> list[str]:
-    return known("rig")
 
 
 def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> SensorRig:

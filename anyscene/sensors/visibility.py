@@ -126,11 +126,6 @@ def _convex_hull(points: np.ndarray) -> np.ndarray:
         return np.zeros((0, 2))
 
 
-def pixels_in_convex_polygon(poly: np.ndarray, width: int, height: int) -> int:
-    """Number of pixel centres (u + 0.5, v + 0.5) of a width×height image inside a convex polygon (K, 2)."""
-    return int(sum(u1 - u0 + 1 for _, u0, u1 in _polygon_rows(poly, width, height)))
-
-
 def _polygon_rows(poly: np.ndarray, width: int, height: int) -> list[tuple[int, int, int]]:
     """(v, u0, u1) pixel rows (inclusive column ranges) whose centres lie inside a convex polygon (K, 2)."""
     if len(poly) < 3:
