@@ -1,7 +1,7 @@
 """One editing session: the opened document, its parsed layout, validation issues and compiled world, undo
 and redo, open / save / new. The server calls it from several threads; a lock serialises changes.
 
-After every change of the text the layout is parsed, validated (`checks.validate`) and compiled into a World
+After every change of the text the layout is parsed, validated (`anyscene.validation.validate`) and compiled into a World
 (agents recompiled, the static map reused when the edit left the map alone), so the states the browser draws
 at any t are the world's own.
 """
@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from ..errors import AnySceneError, Issue, LayoutError, Location
 from ..layout.geometry import build_road_geometry
+from ..names import safe_name
+from ..validation import validate
 from ..world import World
 from ..world.agents import compile_agents
 from ..world.grid import GridSpec
-from . import checks
 from .document import Document
 from .ops import EditContext, EditError, apply_ops
 from .workspace import MissingFile, Workspace, WorkspaceError, atomic_write
@@ -253,7 +254,7 @@ class Session:
 
         def check():
             try:
-                issues = list(checks.validate(layout, source, file))
+                issues = list(validate(layout, source, file))
             except Exception as e:  # noqa: BLE001 - a validator bug must not leave the page waiting
                 issues = [Issue(Location(file), f"the validator failed: {type(e).__name__}: {e}")]
             if failure is not None and not any(i.severity == "error" for i in issues):
@@ -330,9 +331,7 @@ def _compilable(layout, roads):
 
 
 def _blank_layout(name: str) -> str:
-    import re
-
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "new_layout"
+    safe = safe_name(name, "new_layout")
     return (f"# {safe}: a new layout\nname: {safe}\nduration: 20\nmap:\n  roads:\n"
             "    - {id: main, centerline: [[-100, 0], [100, 0]], lanes: {forward: 1, backward: 1}}\n"
             "ego:\n  trajectory: {lane: {road: main, lane: 1, s: 20, speed: 5}}\nagents: []\n")

@@ -8,10 +8,10 @@ Only the current instant's frames are held; file writes overlap with the next si
 """
 from __future__ import annotations
 
-import re
 from typing import Callable
 
 from ..errors import ConfigError
+from ..names import safe_name
 from ..pipeline.records import CameraInstant, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.stream import scene_stream
 from ..pipeline.timeline import Timeline, regular_timeline, scene_timeline
@@ -23,7 +23,7 @@ from .writers import WRITERS, SceneOutput
 
 def scene_name(name: str) -> str:
     """A scene name safe in file names (letters, digits, . _ -)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    clean = safe_name(name)
     if not clean:
         raise ConfigError(f"scene name {name!r} has no usable characters")
     return clean
