@@ -10,6 +10,12 @@ import io
 import threading
 
 import numpy as np
+from PIL import Image
+
+from ..render.raster_renderer import RasterConfig, RasterRenderer
+from ..sensors.camera import render_camera
+from ..sensors.raycast import StaticGeometry, WorldScene
+from ..sensors.rig import load_rig
 
 DEFAULT_RIG = "nuscenes"
 MIN_SIZE, MAX_SIZE = 32, 1600  # px, preview width bounds
@@ -32,18 +38,12 @@ class PreviewCache:
         return [c.channel for c in self._rig(160, 90).cameras]
 
     def _rig(self, w: int, h: int):
-        from ..sensors.rig import load_rig
-
         if (w, h) not in self._rigs:
             self._rigs[(w, h)] = load_rig(self.rig_name, (w, h))
         return self._rigs[(w, h)]
 
     def render(self, world, map_key, t: float, channel: str, width: int, height: int) -> np.ndarray:
         """The RGB image (height, width, 3) uint8 of camera `channel` at time t (s) of `world`."""
-        from ..render.raster_renderer import RasterConfig, RasterRenderer
-        from ..sensors.camera import render_camera
-        from ..sensors.raycast import StaticGeometry, WorldScene
-
         with self._lock:
             rig = self._rig(width, height)
             cams = {c.channel: c for c in rig.cameras}
@@ -64,8 +64,6 @@ class PreviewCache:
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
-    from PIL import Image
-
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()

@@ -7,18 +7,22 @@ at any t are the world's own.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from dataclasses import dataclass, field
 
+from ..classes import AGENT_CLASSES, STATIC_PROPS
 from ..errors import AnySceneError, Issue, LayoutError, Location
 from ..layout.geometry import build_road_geometry
+from ..layout.motion import build_motion
+from ..layout.yamlio import parse_layout
 from ..names import safe_name
 from ..validation import validate
 from ..world import World
 from ..world.agents import compile_agents
 from ..world.grid import GridSpec
-from .document import Document
+from .document import Document, read_edited
 from .ops import EditContext, EditError, apply_ops
 from .workspace import MissingFile, Workspace, WorkspaceError, atomic_write
 
@@ -234,9 +238,6 @@ class Session:
 
     def _compile(self, text: str, version: int, successor: tuple | None = None) -> Compiled:
         """Parse (from the edited tree when there is one: no second YAML parse), validate and compile."""
-        from ..layout.yamlio import parse_layout
-        from .document import read_edited
-
         file = self.file_label
         try:
             read = read_edited(successor[0], text, file) if successor is not None else None
@@ -312,11 +313,6 @@ class Session:
 def _compilable(layout, roads):
     """The layout without the agents, props and ego trajectory that cannot be compiled (unknown classes, roads
     or lanes), so the rest of the scene can still be drawn while the validator's issues say what is wrong."""
-    import dataclasses
-
-    from ..classes import AGENT_CLASSES, STATIC_PROPS
-    from ..layout.motion import build_motion
-
     def ok(trajectory) -> bool:
         try:
             build_motion(trajectory, roads)

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from ..classes import FREE
 from ..world.pictures import EGO_COLOR, OCC3D_PALETTE, Mp4Stream
@@ -60,8 +61,6 @@ class PreviewVideo:
         self._pending.append(self._thread.submit(self._append, t, images))
 
     def _append(self, t: float, images: dict[str, np.ndarray]) -> None:
-        from PIL import Image
-
         canvas = Image.new("RGB", self.size, (0, 0, 0))
         for n, channel in enumerate(self.order):
             if channel not in images:
@@ -72,8 +71,6 @@ class PreviewVideo:
 
     def _tile(self, rgb: np.ndarray):
         """The image shrunk to a tile: box-filtered by a whole factor first (fast), then resampled."""
-        from PIL import Image
-
         im = Image.fromarray(rgb)
         k = max(1, min(im.width // self.tile_w, im.height // self.tile_h))
         if k > 1:
@@ -81,8 +78,6 @@ class PreviewVideo:
         return im.resize((self.tile_w, self.tile_h), Image.BILINEAR) if im.size != (self.tile_w, self.tile_h) else im
 
     def _bev(self, t: float) -> np.ndarray:
-        from PIL import Image, ImageDraw
-
         ego = self.world.ego_pose(t)
         c, s = np.cos(ego.yaw), np.sin(ego.yaw)
         wx = ego.translation[0] + c * self._ex - s * self._ey

@@ -6,6 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from shapely.geometry import Polygon, box
+from shapely.ops import unary_union
 
 from ..classes import STATIC_CLASSES, STATIC_PROPS, AgentClass
 from ..layout.checks import Findings, Usable
@@ -76,9 +79,6 @@ class Body:
 def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
     """Where vehicles may be (shapely geometry): the map's driveable surface and parking areas as the static
     map paints them (ground, sidewalks, roads, flat areas in order, crosswalks), minus raised areas."""
-    from shapely.geometry import Polygon, box
-    from shapely.ops import unary_union
-
     if m.ground == "driveable_surface":
         region = box(-1e6, -1e6, 1e6, 1e6).difference(roads.sidewalks)
     else:
@@ -100,8 +100,6 @@ def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
 
 def _road_end_caps(m: Map, use: Usable, roads: RoadGeometry):
     """Rectangles continuing each road's carriageway ROAD_END_CAP m beyond both ends."""
-    from shapely.geometry import Polygon
-
     caps = []
     for i in sorted(use.roads):
         r = m.roads[i]
@@ -135,9 +133,6 @@ def _to_world(local: np.ndarray, center: np.ndarray, yaw: np.ndarray) -> np.ndar
 
 def check_surface(layout, use, roads, bodies, times, center, yaw, present, f) -> None:
     """Vehicles (and parked vehicle props) keep their footprint on the drivable surface, within tolerance."""
-    import shapely
-    from shapely.ops import unary_union
-
     vehicles = [k for k, b in enumerate(bodies) if b.klass.kind == "vehicle" and b.explicit]
     if not vehicles:
         return
@@ -254,9 +249,6 @@ def check_overlaps(bodies, times, center, yaw, present, f, chunk_elems: int = 1 
 def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f, chunk: int = 100_000) -> None:
     """No body overlaps a building or a static prop (pole, sign, bench, hydrant, tree); one issue per pair at
     the first time, at most MAX_PAIRS_LISTED of them."""
-    import shapely
-    from shapely.geometry import Polygon
-
     m = layout.map
     obstacles, names = [], []
     for i in sorted(use.buildings):
