@@ -12,8 +12,6 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError
-from ...sensors import VoxelScene, render_camera
-from ...world import load_grid
 from .conditions import encode_maps
 
 
@@ -23,11 +21,15 @@ class OccupancyConditionRenderer:
     cameras of one keyframe share it."""
 
     def __init__(self, grid: str = "occ3d"):
+        from ...world import load_grid
+
         self.grid = load_grid(grid)
         self._last: tuple[Path, object] | None = None
 
     def scene(self, labels: str | Path):
         """The ray-castable VoxelScene of a labels file."""
+        from ...sensors import VoxelScene
+
         labels = Path(labels)
         if self._last is None or self._last[0] != labels:
             with np.load(labels) as z:
@@ -42,6 +44,8 @@ class OccupancyConditionRenderer:
 
     def render(self, labels: str | Path, camera, height: int, width: int) -> np.ndarray:
         """The condition map of `camera` (any resolution; rendered at height×width) in the labels' grid."""
+        from ...sensors import render_camera
+
         scene = self.scene(labels)
         frame = render_camera(scene, camera.scaled(width, height), scene.ego, 0.0)
         instance = frame.instance if np.any(frame.instance) else frame.semantic.astype(np.uint16)
