@@ -101,19 +101,21 @@ export async function loadOcc() {
   draw();
 }
 
-export async function undo() {
+async function step(path, done) {
   if (app.busy) return;
-  const resp = await call(() => api.post("/api/undo", { t: app.t }));
-  await applyScene(resp);
-  setStatus("undone");
+  app.busy = true;  // until the page shows the restored version (map included)
+  try {
+    const resp = await call(() => api.post(path, { t: app.t }));
+    await applyScene(resp);
+    setStatus(done);
+  } finally {
+    app.busy = false;
+    draw();
+  }
 }
 
-export async function redo() {
-  if (app.busy) return;
-  const resp = await call(() => api.post("/api/redo", { t: app.t }));
-  await applyScene(resp);
-  setStatus("redone");
-}
+export const undo = () => step("/api/undo", "undone");
+export const redo = () => step("/api/redo", "redone");
 
 // ---------------------------------------------------------------------------------------------- time
 
