@@ -23,7 +23,8 @@ def _edited(browser, version, what):
 
 
 def _look(browser, x, y, scale):
-    browser.execute_script("anyscene.centerOn(arguments[0], arguments[1]); anyscene.setScale(arguments[2])", x, y, scale)
+    browser.execute_script("anyscene.centerOn(arguments[0], arguments[1]); anyscene.setScale(arguments[2])",
+                           x, y, scale)
     wait(browser, "return !anyscene.busy", what="the view")
 
 
@@ -42,6 +43,7 @@ def test_handles_resize_rotate_and_reshape(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    from anyscene.classes import AGENT_CLASSES
     from anyscene.layout import load_layout
 
     url, folder = server
@@ -138,16 +140,14 @@ def test_handles_resize_rotate_and_reshape(server, browser, tmp_path):
     props = {p.id: p for p in after.map.props}
     assert props["tree_1"].size == pytest.approx((6.0, 5.0, 9.0), abs=2 * TOL)
     assert props["tree_1"].yaw == pytest.approx(math.pi / 2, abs=0.03)
-    car_size = before.agent("car_follow").size
-    from anyscene.classes import AGENT_CLASSES
-
-    l0, w0, h0 = car_size or AGENT_CLASSES["car"].size
+    l0, w0, h0 = before.agent("car_follow").size or AGENT_CLASSES["car"].size
     assert after.agent("car_follow").size == pytest.approx((l0 + 1.0, w0 + 0.5, h0), abs=2 * TOL)
     old = before.agent("cyclist").trajectory.waypoints
     new = after.agent("cyclist").trajectory.waypoints
     assert new[0].xy == pytest.approx(old[0].xy, abs=TOL)  # it turned about where it was at t = 0
     for a, b in zip(old[1:], new[1:]):
-        da, db = math.atan2(a.xy[1] - old[0].xy[1], a.xy[0] - old[0].xy[0]), math.atan2(b.xy[1] - new[0].xy[1], b.xy[0] - new[0].xy[0])
+        da = math.atan2(a.xy[1] - old[0].xy[1], a.xy[0] - old[0].xy[0])
+        db = math.atan2(b.xy[1] - new[0].xy[1], b.xy[0] - new[0].xy[0])
         assert math.remainder(db - da - math.pi / 2, 2 * math.pi) == pytest.approx(0, abs=0.06)
         assert math.dist(b.xy, new[0].xy) == pytest.approx(math.dist(a.xy, old[0].xy), abs=0.05)
         assert b.t == a.t
