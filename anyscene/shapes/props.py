@@ -13,8 +13,8 @@ import numpy as np
 from .materials import BARK, FOLIAGE, LIGHT, METAL, PAINT, PLASTIC, REFLECTOR
 from .mesh import Builder
 
-CROWN_FILL = 0.35  # fraction of a crown's volume inside leaf clusters (the rest is gaps)
-CLUSTER_RADIUS = 0.22  # m, mean leaf-cluster radius at the default tree size
+CROWN_FILL = 0.2  # fraction of a crown's volume inside leaf clusters: about a third of the beams cross a 2 m crown
+CLUSTER_RADIUS = 0.3  # m, mean leaf-cluster radius at the default tree size
 
 
 def build_pole(variant: str, size, rng, **_) -> Builder:
