@@ -9,6 +9,7 @@ and cached; the nearest hit over static and agents wins.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -42,6 +43,25 @@ def _local_layer(shape) -> _Layer:
     return layer
 
 
+# Per world: the shapes of agents whose mesh never changes (neither walking nor articulated), by instance.
+_FIXED_SHAPES: "weakref.WeakKeyDictionary[object, dict[int, object]]" = weakref.WeakKeyDictionary()
+
+
+def _shape_of(world, track, states, i: int):
+    """`shape_at(track, states, i)`, looked up once per world for agents whose mesh is constant in time."""
+    from ..shapes import articulates, walks
+    from ..world.agents import shape_at
+
+    cls = track.klass.name
+    if walks(cls) or articulates(cls):
+        return shape_at(track, states, i)
+    fixed = _FIXED_SHAPES.setdefault(world, {})
+    shape = fixed.get(track.instance)
+    if shape is None:
+        shape = fixed[track.instance] = shape_at(track, states, i)
+    return shape
+
+
 def _interp(times: np.ndarray, knots: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Piecewise-linear interpolation of `values` (K, ...) given at `knots` (K,) to `times` (N,)."""
     j = np.clip(np.searchsorted(knots, times, side="right") - 1, 0, len(knots) - 2)
@@ -67,8 +87,6 @@ def _wrap(a):
 def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, RayHits]:
     """World rays (N, 6) float32 of the revolution starting at t (each from the ego pose at t + times[i]) and
     their first hits on `scene` (a WorldScene) with agents posed at each ray's firing time."""
-    from ..world.agents import shape_at
-
     period = 1.0 / lidar.rate
     knots = t + period * np.linspace(0.0, 1.0, KNOTS)
     egos = [world.ego_pose(float(knots[0])), world.ego_pose(float(knots[-1]))]
@@ -180,7 +198,7 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     groups: dict[int, tuple[object, list]] = {}
     for m, a, b in zip(alive, ends - counts, ends):
         i = present[m]
-        shape = shape_at(world.track_by_instance[int(st0.instance[i])], st0, int(i))
+        shape = _shape_of(world, world.track_by_instance[int(st0.instance[i])], st0, int(i))
         groups.setdefault(id(shape), (shape, []))[1].append((a, b))
     for shape, segs in groups.values():
         layer = _local_layer(shape)
