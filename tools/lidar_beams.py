@@ -100,7 +100,8 @@ def mask_intervals(mask: np.ndarray) -> list[str]:
         if not row.any():
             continue
         edges = np.flatnonzero(np.diff(np.r_[0, row.astype(np.int8), 0]))
-        spans = [f"{int(a) * 360 // BINS - 180}..{int(b) * 360 // BINS - 180}" for a, b in zip(edges[0::2], edges[1::2])]
+        spans = [f"{int(a) * 360 // BINS - 180}..{int(b) * 360 // BINS - 180}"
+                 for a, b in zip(edges[0::2], edges[1::2])]
         lines.append(f"{ring}: " + ", ".join(spans))
     return lines
 

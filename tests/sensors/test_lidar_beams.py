@@ -64,7 +64,8 @@ def test_ring_dropout_table_sets_the_loss_rate():
     realism = LidarRealism(motion=False, range_noise_m=0.0, intensity_noise=0.0)
     a = sweep_lidar(small_scene(), lossy, small_world(), 0.0, realism=realism)
     b = sweep_lidar(small_scene(), clean, small_world(), 0.0, realism=realism)
-    na, nb = np.bincount(a.points[:, 4].astype(int), minlength=32), np.bincount(b.points[:, 4].astype(int), minlength=32)
+    na = np.bincount(a.points[:, 4].astype(int), minlength=32)
+    nb = np.bincount(b.points[:, 4].astype(int), minlength=32)
     assert abs(1 - na[3] / nb[3] - 0.3) < 0.05
     others = np.arange(32) != 3
     assert abs(na[others].sum() / nb[others].sum() - 1) < 0.01

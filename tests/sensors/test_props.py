@@ -58,9 +58,7 @@ def test_pole_casts_a_shadow_in_the_point_cloud():
 def _crown_crossings(rays):
     """Per ray: the distance at which it enters and leaves the tree's crown ellipsoid shrunk to 80 % (nan where
     it misses it)."""
-    from anyscene.shapes.props import build_tree  # noqa: F401 (the crown's proportions below follow it)
-
-    L, W, H = TREE_SIZE
+    L, W, H = TREE_SIZE  # the crown's proportions as anyscene.shapes.props.build_tree places it
     c = np.array([TREE_XY[0], TREE_XY[1], 0.7 * H])
     r = 0.8 * np.array([0.5 * L, 0.5 * W, 0.3 * H])
     o = (rays[:, :3] - c) / r
@@ -155,7 +153,8 @@ def test_pole_shows_in_the_radar_and_the_occupancy():
     assert np.all(column[k_lo:k_hi] == OCC3D_ID["manmade"])
     ti = int((TREE_XY[0] - g.x_min) // g.voxel)
     tj = int((TREE_XY[1] - g.y_min) // g.voxel)
-    crown = frame.semantics[ti - 3:ti + 4, tj - 3:tj + 4, int((1.6 - g.z_min) // g.voxel):int((3.3 - g.z_min) // g.voxel)]
+    k0, k1 = int((1.6 - g.z_min) // g.voxel), int((3.3 - g.z_min) // g.voxel)
+    crown = frame.semantics[ti - 3:ti + 4, tj - 3:tj + 4, k0:k1]
     veg = (crown == OCC3D_ID["vegetation"]).mean()
     assert 0.1 < veg < 0.95, veg  # leaf clusters and the gaps between them
 
