@@ -180,7 +180,8 @@ def bench_lidar(world, rig: str = "nuscenes", sweeps: int = 40, t: float | None 
                 each[m].append(time.perf_counter() - t0)
                 cpu[m].append(time.process_time() - c0)
         points.append(s.points.shape[0])
-    out = {"rig": rig, "t": t, "sweeps": sweeps, "points_per_sweep": int(np.median(points))}
+    out = {"rig": rig, "t": t, "sweeps": sweeps, "points_per_sweep": int(np.median(points)),
+           "static_triangles": static.mesh.num_triangles, "static_props": len(getattr(world, "props", ()))}
     for m in modes:
         key = "" if m == "auto" else f"{m}_"
         out[f"{key}sweeps_per_s"] = 1.0 / _median(each[m])

@@ -14,7 +14,7 @@ from ..layout.motion import build_motion
 from ..layout.schema import Ego, Layout, Trajectory, Waypoint
 from .agents import AgentStates, AgentTrack, compile_agents, shape_at, states_at
 from .grid import GridSpec
-from .static import StaticMap, compile_static
+from .static import StaticMap, StaticProp, compile_props, compile_static, prop_samples
 from .voxelize import SHAPES, fill_agent_shapes
 
 MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
@@ -86,13 +86,16 @@ class World:
     produced in any order and two worlds can live in one process."""
 
     def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack],
-                 extent: tuple[float, float, float, float] | None = None):
+                 extent: tuple[float, float, float, float] | None = None,
+                 props: tuple[StaticProp, ...] | None = None):
         self.layout = layout
         self.roads = roads
         self.static = static
         # the extent the static rasters were compiled over (their own extent rounds it out to whole cells)
         self.extent = tuple(extent) if extent is not None else static.extent
         self.agents = agents
+        # The map's static props as shapes (compiled from the layout when not given).
+        self.props = props if props is not None else compile_props(layout.map, layout.seed)
         ego = layout.ego or DEFAULT_EGO
         self.ego_spec = ego
         self._ego_motion = build_motion(ego.trajectory, roads)
@@ -139,6 +142,11 @@ class World:
     def track_by_instance(self) -> dict[int, AgentTrack]:
         return {a.instance: a for a in self.agents}
 
+    @cached_property
+    def prop_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """World-frame volume samples (N, 3) of the static props and their Occ3D ids (N,) (static.prop_samples)."""
+        return prop_samples(self.props)
+
     def _grid_columns(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray]:
         if grid not in self._columns:
             gx, gy = np.meshgrid(grid.centers(0), grid.centers(1), indexing="ij")
@@ -168,7 +176,22 @@ class World:
                 cond[:, kg] = True
             sub = sem[raised]
             sem[raised] = np.where(cond, scls[raised, None], sub)
-        return sem.reshape(grid.shape)
+        sem = sem.reshape(grid.shape)
+        self._write_props(ego, grid, sem)
+        return sem
+
+    def _write_props(self, ego: EgoPose, grid: GridSpec, sem: np.ndarray) -> None:
+        """Write the static props into an ego-frame grid in place: every voxel holding a volume sample of a prop
+        takes its class (props stand on the ground and in front of the rasters)."""
+        pts, cls = self.prop_samples
+        if pts.shape[0] == 0:
+            return
+        local = ego.to_ego(pts)
+        lo = np.array([grid.x_min, grid.y_min, grid.z_min])
+        idx = np.floor((local - lo) / grid.voxel).astype(np.int64)
+        ok = np.flatnonzero(np.all((idx >= 0) & (idx < np.array(grid.shape)), axis=1))
+        if ok.size:
+            sem[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = cls[ok]
 
     def frame(self, t: float, grid: GridSpec = GridSpec(), with_flow: bool = True) -> OccupancyFrame:
         """The occupancy frame at time t on `grid`."""
