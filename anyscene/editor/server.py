@@ -8,21 +8,15 @@ running whatever a request holds.
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 from pathlib import Path
 
 from ..errors import AnySceneError
 from .session import SaveConflict, Session
 from .workspace import Workspace
+from .routes.context import STATIC_DIR, cookie_name
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 MAX_BODY = 8 * 1024 * 1024 + 65536  # bytes: a layout text at its size limit plus the JSON around it
-
-
-def cookie_name(token: str) -> str:
-    """Per-session cookie name, so editors on other ports of the same host keep their own token."""
-    return "anyscene_" + hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
 class Guard:

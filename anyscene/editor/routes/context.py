@@ -1,9 +1,11 @@
 """What every route of the editor shares: the session, the caches, the JSON of the scene, request errors."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -17,6 +19,12 @@ from ..camera_preview import PreviewCache
 from ..session import Session
 
 PREVIEW_DEFAULT = (400, 225)  # px
+STATIC_DIR = Path(__file__).resolve().parents[1] / "static"
+
+
+def cookie_name(token: str) -> str:
+    """Per-session cookie name, so editors on other ports of the same host keep their own token."""
+    return "anyscene_" + hashlib.sha256(token.encode()).hexdigest()[:10]
 
 
 class BadRequest(AnySceneError):

@@ -4,8 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from ..server import STATIC_DIR, cookie_name
-from .context import EditorState, editor
+from .context import STATIC_DIR, EditorState, cookie_name, editor
 
 CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'")
 
