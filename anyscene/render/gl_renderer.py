@@ -10,7 +10,6 @@ Deterministic on a given machine and driver (the GPU's float arithmetic may diff
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -24,9 +23,7 @@ SHADOW_HALF = 120.0  # m, half the side of the square around the ego the shadow 
 NEAREST = (0x2600, 0x2600)  # GL_NEAREST: tables are read texel by texel
 
 
-@dataclass
-class GLRenderConfig(RasterConfig):
-    """Settings of the GL renderer: those of the raster renderer (style, shadows, lights, exposure, effects)."""
+GLRenderConfig = RasterConfig  # the GL renderer takes the raster renderer's settings (`raster.*`)
 
 
 def _set(prog, name: str, value) -> None:
