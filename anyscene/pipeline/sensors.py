@@ -174,3 +174,20 @@ class SensorSuite:
         from ..sensors.visibility import occupancy_masks
 
         return occupancy_masks(occ, self.world, self.rig, t, self.scene)
+
+
+class OccupancyCameras:
+    """Camera frames of an occupancy grid alone (e.g. real Occ3D labels): the labelled grid `semantics`
+    (uint8, `grid`'s shape) is the scene, the ego sits at the grid's origin, and each camera sees the first
+    occupied voxel along each pixel ray (the sensors' voxel ray caster)."""
+
+    def __init__(self, semantics: np.ndarray, grid):
+        from ..sensors import VoxelScene
+
+        self.scene = VoxelScene.from_grid(semantics, grid)
+
+    def camera(self, camera):
+        """The CameraFrame of `camera` (any Camera, at its own resolution) at the grid's origin."""
+        from ..sensors import render_camera
+
+        return render_camera(self.scene, camera, self.scene.ego, 0.0)
