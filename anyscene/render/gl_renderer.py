@@ -65,6 +65,7 @@ class GLRenderer:
         self.prog = ctx.program(vertex_shader=glsl.VERTEX, fragment_shader=glsl.FRAGMENT)
         self.sky_prog = ctx.program(vertex_shader=glsl.SKY_VERTEX, fragment_shader=glsl.SKY_FRAGMENT)
         self.shadow_prog = ctx.program(vertex_shader=glsl.SHADOW_VERTEX, fragment_shader=glsl.SHADOW_FRAGMENT)
+        self.depth_prog = ctx.program(vertex_shader=glsl.VERTEX, fragment_shader=glsl.DEPTH_FRAGMENT)
         quad = np.array([[-1, -1], [3, -1], [-1, 3]], np.float32)
         self._sky_vbo = ctx.buffer(quad.tobytes())
         self._sky_vao = ctx.vertex_array(self.sky_prog, [(self._sky_vbo, "2f", "in_xy")])
@@ -95,7 +96,8 @@ class GLRenderer:
         lbo = self.ctx.buffer(np.ascontiguousarray(lab).tobytes())
         vao = self.ctx.vertex_array(self.prog, [(vbo, "3f 3f", "in_pos", "in_nrm"), (lbo, "2u", "in_label")])
         svao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 12x", "in_pos")])
-        return vbo, lbo, vao, svao, 3 * mesh.num_triangles
+        dvao = self.ctx.vertex_array(self.depth_prog, [(vbo, "3f 12x", "in_pos")])
+        return vbo, lbo, vao, svao, 3 * mesh.num_triangles, dvao
 
     def _texture(self, arr: np.ndarray, dtype: str = "f4"):
         """A 2-D texture of `arr` (rows, cols[, components]), texel (col, row), nearest filtering."""
@@ -155,7 +157,7 @@ class GLRenderer:
         snap = self.scene.snapshot(t)
         if self._dyn_key is not snap:
             if self._dyn is not None:
-                for obj in self._dyn[:4]:
+                for obj in (*self._dyn[:4], self._dyn[5]):
                     obj.release()
             self._dyn = self._upload(snap.dynamic)
             self._dyn_key = snap
@@ -317,10 +319,24 @@ class GLRenderer:
         agents.use(self._units["agents"])
         if self._shadow is not None:
             self._shadow[1].use(self._units["shadow_map"])
+        # A depth prepass, then each pixel's visible surface is shaded once (the shader writes no depth, so
+        # the depth test runs before it).
+        dp = self.depth_prog
+        _set(dp, "proj", proj.T.astype(np.float32).tobytes())
+        _set(dp, "world2cam", rot.astype(np.float32).tobytes())
+        _set(dp, "eye", _vec(eye))
         ctx.depth_func = "<"
-        for buf in (dyn, self._static):  # near agents first: fewer hidden fragments shaded
+        fbo.color_mask = (False, False, False, False)
+        for buf in (dyn, self._static):  # near agents first: fewer hidden fragments
+            if buf is not None:
+                buf[5].render(vertices=buf[4])
+        fbo.color_mask = (True, True, True, True)
+        fbo.depth_mask = False
+        ctx.depth_func = "=="
+        for buf in (dyn, self._static):
             if buf is not None:
                 buf[2].render(vertices=buf[4])
+        fbo.depth_mask = True
         # The sky last, at the far plane, only where nothing was drawn.
         sp, st = self.sky_prog, self.style
         self._uniforms(sp)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 VERTEX = """
 #version 330
+invariant gl_Position;  // the depth prepass and the shading pass must agree to the bit
 uniform mat4 proj;
 uniform mat3 world2cam;
 uniform vec3 eye;
@@ -29,6 +30,7 @@ in vec3 in_pos;
 void main() { gl_Position = sun_vp * vec4(in_pos - center, 1.0); }
 """
 SHADOW_FRAGMENT = "#version 330\nvoid main() {}\n"
+DEPTH_FRAGMENT = SHADOW_FRAGMENT  # the depth prepass writes depth only
 
 SKY_VERTEX = """
 #version 330
