@@ -85,7 +85,8 @@ def _rgb_renderer(world):
         from anyscene.render.shading import render_rgb
         from anyscene.render.style import load_style
     except ImportError:  # a baseline checkout from before the split of render/raster.py
-        from anyscene.render.raster import load_style, render_rgb
+        from anyscene.render.shading import render_rgb
+        from anyscene.render.style import load_style
     style, markings, buildings = load_style(), MarkingRaster.build(world), BuildingIndex.build(world)
     return lambda frame, cam: render_rgb(frame, cam, style, markings, world.layout.seed,
                                          agents=world.states(frame.t), buildings=buildings)

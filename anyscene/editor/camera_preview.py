@@ -1,13 +1,16 @@
-"""The editor's one door to camera previews: a rig camera rendered by the raster renderer at time t.
+"""The editor's one door to camera previews: a rig camera at time t through the scene stream's SensorSuite.
 
-The image is the one `anyscene generate` makes (anyscene.render.raster_renderer: the layout's light and
-weather, night lights, shadows, camera effects). `PreviewCache` keeps the ray-casting BVH of the static map
-between edits that leave the map alone, and the renderer while the world stays the same.
+The image is the one `anyscene generate` makes with its default options (anyscene.pipeline.sensors: the GL path,
+or the raster path where there is no EGL; the layout's light and weather, night lights, shadows, camera
+effects). `PreviewCache` keeps the static map's geometry between edits that leave the map alone, and the suite
+(its renderer) while the world stays the same. GL contexts belong to one thread, so every render runs on the
+cache's own thread.
 """
 from __future__ import annotations
 
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -27,11 +30,11 @@ class PreviewCache:
     def __init__(self, rig: str = DEFAULT_RIG):
         self.rig_name = rig
         self._lock = threading.Lock()
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anyscene-preview")
         self._map_key = None
-        self._static = None  # StaticGeometry of the map `_map_key`
+        self._static = None  # the static geometry of the map `_map_key` (from the last suite)
         self._world = None
-        self._scene = None
-        self._renderer = None
+        self._suites: dict[tuple[int, int], object] = {}
         self._rigs: dict[tuple[int, int], object] = {}
 
     def channels(self) -> list[str]:
@@ -45,22 +48,29 @@ class PreviewCache:
     def render(self, world, map_key, t: float, channel: str, width: int, height: int) -> np.ndarray:
         """The RGB image (height, width, 3) uint8 of camera `channel` at time t (s) of `world`."""
         with self._lock:
-            rig = self._rig(width, height)
-            cams = {c.channel: c for c in rig.cameras}
-            if channel not in cams:
-                raise KeyError(channel)
-            if self._static is None or self._map_key != map_key:
-                self._static = StaticGeometry.build(world)
-                self._map_key = map_key
-                self._world = None
-            if self._world is not world:
-                self._scene = WorldScene(world, static=self._static)
-                self._renderer = RasterRenderer(world, rig.cameras, RasterConfig(), seed=int(world.layout.seed),
-                                                scene=self._scene, workers=1)
-                self._world = world
-            cam = cams[channel]
-            frame = render_camera(self._scene, cam, world.ego_pose(t), t)
-            return self._renderer.render(frame, cam)
+            return self._thread.submit(self._render, world, map_key, t, channel, width, height).result()
+
+    def _render(self, world, map_key, t: float, channel: str, width: int, height: int) -> np.ndarray:
+        from ..pipeline.config import StreamConfig
+        from ..pipeline.sensors import SensorSuite
+
+        rig = self._rig(width, height)
+        cams = {c.channel: c for c in rig.cameras}
+        if channel not in cams:
+            raise KeyError(channel)
+        if self._map_key != map_key:
+            self._static = None
+            self._map_key = map_key
+            self._world = None
+        if self._world is not world:
+            self._suites.clear()
+            self._world = world
+        suite = self._suites.get((width, height))
+        if suite is None:
+            suite = SensorSuite(world, rig, StreamConfig(workers=1), static=self._static)
+            self._static = suite.scene.static
+            self._suites[(width, height)] = suite
+        return suite.image(cams[channel], t)
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
