@@ -35,10 +35,11 @@ ALLOWED: dict[str, set[str]] = {
     "importers": SENSORS,  # real logs to layouts and rigs
     "export": EXPORT,
     "replay": EXPORT | {"importers", "replay"},  # a real scene beside its synthetic twin
+    "training": PIPELINE | {"training"},  # the diffusion renderer's training data (conditions via the pipeline)
     "perception": EXPORT | {"perception"},  # a reference detector trained on exported datasets
     "editor": PIPELINE | {"procgen", "editor"},
     "batch": EXPORT | {"procgen", "batch"},
-    "cli": EXPORT | {"procgen", "importers", "replay", "perception", "editor", "batch", "cli"},
+    "cli": EXPORT | {"training", "procgen", "importers", "replay", "perception", "editor", "batch", "cli"},
 }
 ALLOWED = {p: allowed | {p} for p, allowed in ALLOWED.items()}
 # Circles that are known and being removed elsewhere (config loading moves into one module).

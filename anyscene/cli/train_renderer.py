@@ -22,7 +22,7 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..render.diffusion.config import load_train_config
-    from ..render.diffusion.train import train
+    from ..training.diffusion_train import train
 
     cfg = load_train_config(args.config, args.overrides)
     result = train(cfg, layouts=imported_layouts(cfg.data.dataroot, cfg.data.version))

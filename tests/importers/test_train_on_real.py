@@ -14,7 +14,7 @@ from conftest import VERSION
 
 def test_conditions_of_real_frames_come_from_the_imported_world(real_root, imported):
     from anyscene.render.diffusion.conditions import CONDITION_CHANNELS, DEPTH_CHANNEL, NUM_CLASSES
-    from anyscene.render.diffusion.data import NuScenesClipDataset
+    from anyscene.training.diffusion_data import NuScenesClipDataset
 
     ds = NuScenesClipDataset(real_root, VERSION, ["CAM_FRONT", "CAM_BACK"], 32, 64, clip_length=2,
                              layouts=lambda scene: imported.layout)

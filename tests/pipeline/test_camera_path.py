@@ -83,7 +83,7 @@ def test_suite_without_egl_uses_the_raster_path(no_egl):
 def test_previews_are_the_pixels_of_generate():
     if not _has_gl():
         pytest.skip("no EGL here: previews and generate both take the raster path")
-    from anyscene.editor.preview import PreviewCache
+    from anyscene.editor.camera_preview import PreviewCache
     from anyscene.export.config import load_config
     from anyscene.layout.yamlio import load_layout
     from anyscene.pipeline.sensors import SensorSuite

@@ -4,7 +4,7 @@ diffusers. See docs/diffusion.md.
 Modules: `conditions` (condition maps and camera features), `models` (condition encoder, inflated multi-view
 UNet, scene prompt), `schedulers` (objectives and samplers), `pipeline_multiview_video` (AnySceneVideoPipeline),
 `renderer` (DiffusionRenderer, used by `anyscene generate --renderer diffusion`), `build` (tiny / pretrained
-pipelines), `data`, `config` and `train` (`anyscene train-renderer`). torch and diffusers are imported only when
+pipelines), `config` (training settings; the data and the loop of `anyscene train-renderer` are in anyscene.training). torch and diffusers are imported only when
 one of these names is used.
 """
 from __future__ import annotations

@@ -15,7 +15,7 @@ from diffusion_helpers import nuscenes_cameras
 from anyscene.render.diffusion.build import tiny_random_pipeline
 from anyscene.render.diffusion.pipeline_multiview_video import rig_tensors
 from anyscene.render.diffusion.schedulers import TrainingObjective
-from anyscene.render.diffusion.train import training_loss
+from anyscene.training.diffusion_train import training_loss
 
 H = W = 16
 T, B = 4, 8

@@ -93,7 +93,7 @@ def test_config_errors(tmp_path, capsys):
 def test_conditions_from_occupancy_agree_with_exported(tiny_export):
     """Conditions rendered from the Occ3D labels alone (as for real nuScenes) see what the exported condition
     maps see, up to the voxel size."""
-    from anyscene.render.diffusion.data import NuScenesClipDataset
+    from anyscene.training.diffusion_data import NuScenesClipDataset
 
     kw = dict(cameras=["CAM_FRONT", "CAM_BACK"], height=32, width=64, clip_length=1)
     exported = NuScenesClipDataset(tiny_export, "v1.0-anyscene", conditions="exported", **kw)[2]["conditions"]

@@ -27,13 +27,13 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from ...atomic import atomic_folder
-from ...errors import ConfigError, OutputError
-from .build import pipeline_from_image_model, tiny_random_pipeline
-from .config import RendererTrainConfig
-from .data import NuScenesClipDataset, collate_clips
-from .renderer import load_pipeline
-from .schedulers import TrainingObjective
+from ..atomic import atomic_folder
+from ..errors import ConfigError, OutputError
+from ..render.diffusion.build import pipeline_from_image_model, tiny_random_pipeline
+from ..render.diffusion.config import RendererTrainConfig
+from .diffusion_data import NuScenesClipDataset, collate_clips
+from ..render.diffusion.renderer import load_pipeline
+from ..render.diffusion.schedulers import TrainingObjective
 
 CHECKPOINT_PREFIX = "checkpoint-"
 

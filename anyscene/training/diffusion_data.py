@@ -3,7 +3,7 @@
 A clip is `clip_length` consecutive keyframes of one scene, seen by the configured cameras. Per camera and
 keyframe the condition maps come from `conditions/<CHANNEL>/<sample_data_token>.npz` (written by
 `anyscene generate`) or are rendered from the keyframe's Occ3D occupancy `gts/<scene>/<sample_token>/labels.npz`
-by the sensor simulation (see occupancy_conditions.py). A real dataroot with neither (no Occ3D labels) is
+by the sensor simulation (see anyscene.training.occupancy_conditions). A real dataroot with neither (no Occ3D labels) is
 rendered from its imported scene: `layouts(scene_name)` gives the scene's imported Layout (the `train-renderer`
 command passes the nuScenes importer), whose world is ray-cast for each camera at the real image's own timestamp
 and calibration, so the real images are paired with conditions of the replayed world. `conditions` "auto" takes
@@ -19,10 +19,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from ...errors import ConfigError
-from ...sensors.types import Camera
-from .conditions import camera_features, load_condition_npz, rig_neighbors
-from .models.scene_prompt import tags_from_description
+from ..errors import ConfigError
+from ..sensors.types import Camera
+from ..render.diffusion.conditions import camera_features, load_condition_npz, rig_neighbors
+from ..render.diffusion.models.scene_prompt import tags_from_description
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,10 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
         timestamp (t = 0 at the scene's first keyframe) and calibration. The imported layout is validated
         and compiled as `anyscene generate` does (anyscene.validation.check), and its camera maps
         come from the scene stream's SensorSuite, the path every other condition map takes."""
-        from ...pipeline.config import StreamConfig
-        from ...pipeline.sensors import SensorSuite
-        from ...validation import check
-        from .conditions import encode_maps
+        from ..pipeline.config import StreamConfig
+        from ..pipeline.sensors import SensorSuite
+        from ..validation import check
+        from ..render.diffusion.conditions import encode_maps
 
         if self.layouts is None:
             raise ConfigError(f"{self.root}: data.conditions=imported needs the scene importer; run "

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ...errors import ConfigError
-from .conditions import encode_maps
+from ..errors import ConfigError
+from ..render.diffusion.conditions import encode_maps
 
 
 class OccupancyConditionRenderer:
@@ -21,14 +21,14 @@ class OccupancyConditionRenderer:
     cameras of one keyframe share it."""
 
     def __init__(self, grid: str = "occ3d"):
-        from ...world import load_grid
+        from ..world import load_grid
 
         self.grid = load_grid(grid)
         self._last: tuple[Path, object] | None = None
 
     def scene(self, labels: str | Path):
         """The OccupancyCameras (anyscene.pipeline.sensors) of a labels file."""
-        from ...pipeline.sensors import OccupancyCameras
+        from ..pipeline.sensors import OccupancyCameras
 
         labels = Path(labels)
         if self._last is None or self._last[0] != labels:
