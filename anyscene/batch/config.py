@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .. import yamlfile
+from ..config import Provenance, check_typed, check_value, field_type, load_structured
+from ..config.yaml import check_characters, read_text
 from ..errors import ConfigError
-from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..resources import config_dir, looks_like_path, resolve
 
 CONFIG_DIR = config_dir("batch")
@@ -58,20 +58,11 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
                       ) -> BatchConfig:
     """The batch config: `path` merged into the typed defaults, then `options` (dotted keys, None values
     skipped), then `key=value` overrides; validated. Relative source paths are resolved here."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
     src = resolve("batch", path)
-    doc = yamlfile.load_config(src, "batch config")
-    cfg = yamlfile.to_structured(doc, BatchConfig, "configs/batch/default.yaml")
-    _check_generate_section(doc)
-    provenance = Provenance(doc)
-    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
-                          reference="configs/batch/default.yaml", schema=BatchConfig, provenance=provenance)
-    try:
-        obj: BatchConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
+    obj, provenance = load_structured(src, BatchConfig, what="batch config", reference="configs/batch/default.yaml",
+                                      overrides=overrides, options=options, option_merge=True,
+                                      example="generate.resolution=800x450")
+    _check_generate_section(provenance.doc)
     _check_generate_values(obj.generate, provenance)
     _validate(obj, src, provenance)
     try:  # the generation settings' ranges, at the line (or override) that set them
@@ -114,8 +105,8 @@ def read_layout_text(path: Path) -> str:
     not UTF-8, a control character, or a file too large)."""
     from ..layout.yamlio import MAX_LAYOUT_BYTES
 
-    text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
-    yamlfile.check_characters(text, str(path))
+    text = read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    check_characters(text, str(path))
     return text
 
 
@@ -144,16 +135,15 @@ def _check_generate_section(doc) -> None:
     if not isinstance(section, dict):
         return
     for key, value in flatten(section).items():
-        tp = yamlfile.field_type(GenerateConfig, key)
+        tp = field_type(GenerateConfig, key)
         if tp is None:
             raise doc.error(f"generate.{key}", f"unknown generation setting '{key}'; see configs/generate.yaml "
                                                "for the known keys")
-        yamlfile.check_typed(doc, value, tp, f"generate.{key}", "configs/generate.yaml")
+        check_typed(doc, value, tp, f"generate.{key}", "configs/generate.yaml")
 
 
 def _check_generate_values(section: dict, provenance: Provenance) -> None:
     """The same for values set by overrides (generate.KEY=VALUE), named by the override."""
-    from ..config_io import check_value
     from ..export.config import GenerateConfig
 
     for key, value in flatten(section).items():

@@ -10,7 +10,7 @@ import types
 import typing
 from pathlib import Path
 
-from .. import yamlfile
+from ..config import yaml as layout_yaml
 from ..errors import Issue, LayoutError, Location
 from .schema import PY_NAME, YAML_KEY, Layout
 
@@ -202,8 +202,8 @@ def _kind(node) -> str:
 def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
     """Parse YAML text into a Layout and the source location of every value; raise LayoutError on any issue."""
     try:
-        node = yamlfile.parse(text, file, max_nodes=MAX_LAYOUT_NODES)
-    except yamlfile.YamlFileError as e:
+        node = layout_yaml.parse(text, file, max_nodes=MAX_LAYOUT_NODES)
+    except layout_yaml.YamlFileError as e:
         raise LayoutError([Issue(e.location, e.message)]) from None
     if node is None:
         raise LayoutError([Issue(Location(file, 1, 1), "the file is empty; a layout needs at least 'name'")])
@@ -220,8 +220,8 @@ def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
     """Read a layout file (syntax, keys, types, ranges) of at most MAX_LAYOUT_BYTES. Scene checks are
     `anyscene.validation.validate_layout`'s job."""
     try:
-        text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
-    except yamlfile.YamlFileError as e:
+        text = layout_yaml.read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    except layout_yaml.YamlFileError as e:
         raise LayoutError([Issue(e.location, e.message)]) from None
     return parse_layout(text, str(path))
 
@@ -270,8 +270,10 @@ def dump_layout(layout: Layout) -> str:
 
 
 def save_layout(layout: Layout, path: str | Path) -> None:
-    """Write the layout to `path` as YAML (atomically: a temporary file renamed into place)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(dump_layout(layout), encoding="utf-8")
-    tmp.replace(path)
+    """Write the layout to `path` as YAML (`anyscene.atomic.atomic_file`: whole or not at all; a symbolic link
+    at `path` is refused, never written through)."""
+    from ..atomic import atomic_file
+
+    text = dump_layout(layout)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
