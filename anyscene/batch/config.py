@@ -7,6 +7,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -79,13 +80,31 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
     base = src.resolve().parent
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
-        for p in layout_files(obj.source.layouts):  # unreadable files stop the batch before it starts
+        with _at(provenance, "source.layouts", src):
+            files = layout_files(obj.source.layouts)
+        for p in files:  # unreadable files stop the batch before it starts
             read_layout_text(p)
     if obj.source.sampler is not None:
         obj.source.sampler.config = _resolve(obj.source.sampler.config, base, names_ok=True)
+        with _at(provenance, "source.sampler.config", src):
+            resolve("sampler", obj.source.sampler.config)
     if obj.generate_config is not None:
         obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
+        with _at(provenance, "generate_config", src):
+            resolve("generate", obj.generate_config)
     return obj
+
+
+@contextmanager
+def _at(provenance: Provenance, key: str, src: Path):
+    """A ConfigError about the value of `key` (a missing file or folder) names the place that set it: the
+    batch config's FILE:LINE:COL, or the option or override."""
+    try:
+        yield
+    except ConfigError as e:
+        place = provenance.where(key) or f"{src}:1:1"
+        text = str(e).removeprefix(f"{key} ")
+        raise ConfigError(f"{place}: {key}: {text}") from None
 
 
 def layout_files(spec: str) -> list[Path]:
@@ -156,7 +175,7 @@ def _validate(c: BatchConfig, src: Path, provenance: Provenance | None = None) -
     def need(cond: bool, key: str, msg: str) -> None:
         if not cond:
             place = provenance.where(key) if provenance is not None else ""
-            raise ConfigError(f"{place or src}: {key}: {msg}")
+            raise ConfigError(f"{place or f'{src}:1:1'}: {key}: {msg}")  # unset: at the top mapping
 
     s = c.source
     need((s.layouts is None) != (s.sampler is None), "source",

@@ -246,15 +246,26 @@ def to_plain(obj):
 def dump_layout(layout: Layout) -> str:
     """The layout as YAML text; `parse_layout(dump_layout(x))[0] == x`."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedSeq
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def _inline(v) -> bool:
+        return (v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 40)
+                or (isinstance(v, CommentedSeq) and v.fa.flow_style()))
 
     def flow(obj):
-        # Number lists (points, sizes) in flow style keep files readable.
+        # A list of numbers (a point, a size) is one flow list `[141.45, 58.05]`; a list of points (a polygon,
+        # a centerline) is a block list of them, one vertex per line, so no number is ever wrapped.
+        # A small mapping of such values (a waypoint `{t: 1.5, xy: [3.0, 12.0]}`) is one line too.
         if isinstance(obj, dict):
-            return {k: flow(v) for k, v in obj.items()}
+            out = {k: flow(v) for k, v in obj.items()}
+            if 0 < len(out) <= 6 and all(_inline(v) for v in out.values()):
+                m = CommentedMap(out)
+                m.fa.set_flow_style()
+                return m
+            return out
         if isinstance(obj, list):
             items = [flow(v) for v in obj]
-            if all(isinstance(v, (int, float)) or isinstance(v, CommentedSeq) for v in items):
+            if items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
                 seq = CommentedSeq(items)
                 seq.fa.set_flow_style()
                 return seq
@@ -263,7 +274,7 @@ def dump_layout(layout: Layout) -> str:
 
     y = YAML()
     y.default_flow_style = False
-    y.width = 120
+    y.width = 4096  # never fold a line: a flow list stays on its line
     buf = io.StringIO()
     y.dump(flow(to_plain(layout)), buf)
     return buf.getvalue()
