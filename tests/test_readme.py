@@ -83,6 +83,7 @@ def test_readme_quick_start_validate_and_a_small_generate_print_no_warning(capsy
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_readme_quick_start_commands_and_the_demo_print_no_warning(capsys, monkeypatch, tmp_path):
     """Every quick-start command that runs unattended (not the editor's server), as written, and `make
     demo`'s generate command: exit 0, no warning. The import and its replay need ../shared/nuscenes-real."""
