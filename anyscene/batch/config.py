@@ -66,6 +66,11 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
     _check_generate_section(provenance.doc)
     _check_generate_values(obj.generate, provenance)
     _validate(obj, src, provenance)
+    base = src.resolve().parent
+    if obj.generate_config is not None:
+        obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
+        with _at(provenance, "generate_config", src):
+            resolve("generate", obj.generate_config)
     try:  # the generation settings' ranges, at the line (or override) that set them
         generation_config(obj)
     except ConfigError as e:
@@ -77,7 +82,6 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         if not place:
             raise
         raise ConfigError(f"{place}: {m.group(2)}") from None
-    base = src.resolve().parent
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
         with _at(provenance, "source.layouts", src):
@@ -88,10 +92,6 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         obj.source.sampler.config = _resolve(obj.source.sampler.config, base, names_ok=True)
         with _at(provenance, "source.sampler.config", src):
             resolve("sampler", obj.source.sampler.config)
-    if obj.generate_config is not None:
-        obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
-        with _at(provenance, "generate_config", src):
-            resolve("generate", obj.generate_config)
     return obj
 
 
