@@ -252,13 +252,16 @@ def dump_layout(layout: Layout) -> str:
         return (v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 40)
                 or (isinstance(v, CommentedSeq) and v.fa.flow_style()))
 
+    def _width(m: dict) -> int:  # about the characters of `m` written on one line
+        return sum(len(str(k)) + len(str(list(v) if isinstance(v, list) else v)) + 4 for k, v in m.items())
+
     def flow(obj):
         # A list of numbers (a point, a size) is one flow list `[141.45, 58.05]`; a list of points (a polygon,
         # a centerline) is a block list of them, one vertex per line, so no number is ever wrapped.
         # A small mapping of such values (a waypoint `{t: 1.5, xy: [3.0, 12.0]}`) is one line too.
         if isinstance(obj, dict):
             out = {k: flow(v) for k, v in obj.items()}
-            if 0 < len(out) <= 6 and all(_inline(v) for v in out.values()):
+            if 0 < len(out) <= 6 and all(_inline(v) for v in out.values()) and _width(out) <= 90:
                 m = CommentedMap(out)
                 m.fa.set_flow_style()
                 return m
@@ -274,7 +277,7 @@ def dump_layout(layout: Layout) -> str:
 
     y = YAML()
     y.default_flow_style = False
-    y.width = 4096  # never fold a line: a flow list stays on its line
+    y.width = 120  # a long number list (a timeline) folds between its numbers
     buf = io.StringIO()
     y.dump(flow(to_plain(layout)), buf)
     return buf.getvalue()

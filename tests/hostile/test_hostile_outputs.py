@@ -150,3 +150,49 @@ def test_train_renderer_run_folder_with_a_symlink(tmp_path, capsys, where):
     link.symlink_to(victim, target_is_directory=True)
     argv = ["train-renderer", "tiny", f"data.dataroot={work.inputs}", f"train.output_dir={run}"]
     expect_refused(work, in_process(capsys, argv), LINK.format(name=os.path.basename(str(link))))
+
+
+def _readable(text: str) -> None:
+    """Polygons list one vertex per line; no list is broken after its bracket (`[` then the numbers on the
+    next line); a long flat list (a timeline) folds only between its numbers."""
+    import re
+
+    lines = text.splitlines()
+    assert not [ln for ln in lines if ln.rstrip().endswith("[")], "a list broken after its bracket"
+    assert not [ln for ln in lines if re.search(r"\d\.$|-$", ln.rstrip())], "a number cut across lines"
+    assert max(len(ln) for ln in lines) <= 130
+    for i, ln in enumerate(lines):
+        if re.match(r"\s*(polygon|footprint|centerline):\s*$", ln):
+            assert re.fullmatch(r"\s*- \[-?[\d.e+-]+, -?[\d.e+-]+\]", lines[i + 1]), lines[i + 1]
+
+
+def test_written_layouts_are_readable_one_vertex_per_line():
+    """Long-coordinate polygons (as an import writes them) are not wrapped mid-number, and read back equal."""
+    import dataclasses
+
+    from anyscene.layout import dump_layout, parse_layout
+
+    layout, _ = parse_layout(BASE)
+    ring = [[141.45 + 0.123456 * k, 58.05 - 0.654321 * k] for k in range(40)]
+    text = BASE.replace("map:\n", "map:\n  areas:\n    - {class: sidewalk, polygon: " + str(ring) + "}\n")
+    layout, _ = parse_layout(text)
+    out = dump_layout(layout)
+    _readable(out)
+    assert parse_layout(out)[0] == layout and dataclasses.is_dataclass(layout)
+    assert "    - {t: 0.0, xy: [5.0, 8.0]}" in out or "- {t: 0.0, xy: [5.0, 8.0]}" in out
+
+
+def test_import_writes_a_readable_layout(tmp_path, capsys):
+    """`anyscene import nuscenes` on the real scene: the layout a person reads and edits."""
+    from testdata import ROOT
+
+    real = ROOT / ".." / "shared" / "nuscenes-real"
+    if not any(real.glob("v1.0-*")):
+        pytest.skip("../shared/nuscenes-real is absent")
+    from anyscene.cli.main import main
+
+    version = sorted(p.name for p in real.glob("v1.0-*"))[0]
+    out = tmp_path / "scene.yaml"
+    assert main(["import", "nuscenes", str(real), "--version", version, "--scene", "scene-0916", "--out",
+                 str(out)]) == 0, capsys.readouterr().err
+    _readable(out.read_text())
