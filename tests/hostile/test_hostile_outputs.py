@@ -196,3 +196,19 @@ def test_import_writes_a_readable_layout(tmp_path, capsys):
     assert main(["import", "nuscenes", str(real), "--version", version, "--scene", "scene-0916", "--out",
                  str(out)]) == 0, capsys.readouterr().err
     _readable(out.read_text())
+
+
+def test_editor_save_over_a_link_planted_after_the_check_does_not_write_through(tmp_path):
+    """The editor's save (a temporary file from mkstemp, O_EXCL, renamed over the name) replaces a link put at
+    the layout's name between the workspace's path check and the write: the file it led to is untouched."""
+    from anyscene.editor.workspace import atomic_write
+
+    work = Work(tmp_path)
+    victim = _victim(work)
+    layout = work.layout()
+    layout.unlink()
+    layout.symlink_to(victim / "thesis.txt")
+    atomic_write(layout, BASE)
+    assert (victim / "thesis.txt").read_text() == "years of work\n"
+    assert not layout.is_symlink() and layout.read_text() == BASE
+    assert sorted(p.name for p in work.inputs.iterdir()) == ["scene.yaml"]
