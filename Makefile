@@ -49,7 +49,7 @@ demo: $(STAMP)
 	@echo "preview video: $$(ls $(DEMO_OUT)/previews/*.mp4)"
 
 test: $(STAMP)
-	@$(PY) -m pytest -q
+	@$(PY) -m pytest -q --durations=15
 
 bench: $(STAMP)
 	@$(PY) tools/bench.py --out bench.json

@@ -5,7 +5,12 @@ existing output is replaced only at that moment (with `overwrite`). An error, Ct
 partial output, so nothing half-written is left behind: while a block runs in the main thread, SIGTERM is
 raised as `Terminated` (a KeyboardInterrupt), which unwinds like Ctrl-C.
 
-A symbolic link given as the output stands for its target: the target is replaced and the link kept.
+Symbolic links are never followed at the output: an output that is a link (to a folder or a file) is refused
+with an OutputError, so a folder the user did not name is never written, emptied or deleted. The partial
+folder is created by this process with mode 0700 (nothing else can plant an entry in it while it is written),
+a partial file is created with O_EXCL | O_NOFOLLOW, and before the rename the partial output is checked for
+links that appeared inside it and the output's name for a link put in its place during the run; either is an
+OutputError and the partial output is removed. Removal never follows a link (`remove_entry`).
 OSErrors about files inside the partial output (a full disk, a permission) become an OutputError naming the
 output; every other exception passes through as it is.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,18 +53,24 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def output_target(out: str | Path) -> Path:
-    """The absolute path an output really goes to: a symbolic link's target, else `out` itself."""
-    out = Path(out).absolute()
-    return Path(os.path.realpath(out)) if out.is_symlink() else out
+def refuse_link(path: str | Path, given: str | Path | None = None) -> None:
+    """OutputError when `path` itself is a symbolic link (its parents may be links: the user named them)."""
+    if os.path.islink(path):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        raise OutputError(f"{given or path}: is a symbolic link (to {target}); outputs are never written through a "
+                          "link: give the real folder or file as the output, or remove the link")
 
 
 def check_output(out: str | Path, overwrite: bool, *, folder: bool = True, empty_ok: bool = False) -> Path:
-    """The output's real absolute path, after checking it can be written: OutputError when it exists (unless
-    `overwrite`, or `empty_ok` and it is an empty folder), is of the wrong kind, or its parent cannot be
-    created or written."""
+    """The output's absolute path, after checking it can be written: OutputError when it is a symbolic link,
+    exists (unless `overwrite`, or `empty_ok` and it is an empty folder), is of the wrong kind, or its parent
+    cannot be created or written."""
     given = Path(out)
-    out = output_target(out)
+    out = Path(out).absolute()
+    refuse_link(out, given)
     if out.exists():
         if folder and not out.is_dir():
             raise OutputError(f"{given}: exists and is not a folder; choose another output")
@@ -77,15 +89,72 @@ def check_output(out: str | Path, overwrite: bool, *, folder: bool = True, empty
     return out
 
 
+def remove_entry(path: str | Path) -> None:
+    """Remove a file, a link (the link only) or a folder tree, never following a link (shutil.rmtree works
+    on file descriptors and does not descend into links); nothing when it does not exist."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def real_folder(path: str | Path, what: str = "folder") -> Path:
+    """`path` as a real folder (created when missing); OutputError when it is a link or not a folder."""
+    path = Path(path)
+    refuse_link(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"{path}: exists and is not a folder ({what})") from None
+    except OSError as e:
+        raise OutputError(f"{path}: cannot create the {what}: {e.strerror or e}") from None
+    refuse_link(path)  # put in place between the check and mkdir
+    return path
+
+
+def links_inside(root: Path) -> list[Path]:
+    """Symbolic links anywhere under the folder `root` (not following them; the directory entries' own types,
+    so a dataset of many files costs no extra system call per file)."""
+    found, todo = [], [str(root)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for e in entries:
+                if e.is_symlink():
+                    found.append(Path(e.path))
+                elif e.is_dir(follow_symlinks=False):
+                    todo.append(e.path)
+    return sorted(found)
+
+
+def _read_umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux), else once here, at
+    import, before any thread could create a file meanwhile."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _partial(out: Path, kind: str) -> Path:
     return out.parent / f".{out.name}.{kind}-{os.getpid()}"
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists() or path.is_symlink():
-        path.unlink(missing_ok=True)
+_remove = remove_entry
 
 
 @contextmanager
@@ -113,7 +182,7 @@ def atomic_folder(out: str | Path, overwrite: bool = False, *, empty_ok: bool = 
     with sigterm_as_interrupt():
         try:
             try:
-                tmp.mkdir()
+                tmp.mkdir(mode=0o700)  # only this user can put anything in it while it is written
                 if marker:
                     (tmp / INCOMPLETE).write_text("this folder is being written; it is not finished\n")
             except OSError as e:
@@ -122,6 +191,8 @@ def atomic_folder(out: str | Path, overwrite: bool = False, *, empty_ok: bool = 
                 yield tmp
             if marker:
                 (tmp / INCOMPLETE).unlink()
+            _check_partial(tmp, out, is_dir=True)
+            os.chmod(tmp, 0o777 & ~_UMASK)
             _replace(tmp, out, is_dir=True)
         finally:
             _remove(tmp)
@@ -135,15 +206,39 @@ def atomic_file(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     _remove(tmp)
     with sigterm_as_interrupt():
         try:
+            try:  # created here, so a link planted under its name is not followed
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            except OSError as e:
+                raise OutputError(f"{path.parent}: cannot create a file: {e.strerror or e}") from None
             with _owned_errors(tmp, path):
                 yield tmp
+            _check_partial(tmp, path, is_dir=False)
+            os.chmod(tmp, 0o666 & ~_UMASK)  # a regular file: checked just above
             _replace(tmp, path, is_dir=False)
         finally:
             _remove(tmp)
 
 
+def _check_partial(tmp: Path, out: Path, is_dir: bool) -> None:
+    """OutputError when the partial output or the output's name became a link while it was written, or links
+    appeared inside the partial folder."""
+    if os.path.islink(tmp) or (is_dir and not os.path.isdir(tmp)) or (not is_dir and not os.path.isfile(tmp)):
+        raise OutputError(f"{tmp}: the partial output was replaced while it was written; nothing was written "
+                          f"to {out}")
+    if is_dir:
+        links = links_inside(tmp)
+        if links:
+            rel = links[0].relative_to(tmp)
+            raise OutputError(f"{out / rel}: a symbolic link appeared in the output while it was written; nothing "
+                              f"was written to {out}")
+    if os.path.islink(out):
+        raise OutputError(f"{out}: was replaced by a symbolic link while the output was written; nothing was "
+                          "written there and the link's target was not touched")
+
+
 def _replace(tmp: Path, out: Path, is_dir: bool) -> None:
-    """Move the finished `tmp` to `out`; an existing folder is set aside first and removed after."""
+    """Move the finished `tmp` to `out`; an existing folder is set aside first and removed after. Renames act
+    on names, never through links, so a link put at `out` meanwhile is moved aside and removed, not followed."""
     try:
         if not is_dir or not out.exists():
             os.replace(tmp, out)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import glob
 import os
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .. import yamlfile
+from ..config import Provenance, check_typed, check_value, field_type, load_structured
+from ..config.yaml import check_characters, read_text
 from ..errors import ConfigError
-from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..resources import config_dir, looks_like_path, resolve
 
 CONFIG_DIR = config_dir("batch")
@@ -58,22 +59,18 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
                       ) -> BatchConfig:
     """The batch config: `path` merged into the typed defaults, then `options` (dotted keys, None values
     skipped), then `key=value` overrides; validated. Relative source paths are resolved here."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
     src = resolve("batch", path)
-    doc = yamlfile.load_config(src, "batch config")
-    cfg = yamlfile.to_structured(doc, BatchConfig, "configs/batch/default.yaml")
-    _check_generate_section(doc)
-    provenance = Provenance(doc)
-    cfg = apply_overrides(cfg, overrides, options, option_merge=True, example="generate.resolution=800x450",
-                          reference="configs/batch/default.yaml", schema=BatchConfig, provenance=provenance)
-    try:
-        obj: BatchConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/batch/default.yaml')}") from None
+    obj, provenance = load_structured(src, BatchConfig, what="batch config", reference="configs/batch/default.yaml",
+                                      overrides=overrides, options=options, option_merge=True,
+                                      example="generate.resolution=800x450")
+    _check_generate_section(provenance.doc)
     _check_generate_values(obj.generate, provenance)
     _validate(obj, src, provenance)
+    base = src.resolve().parent
+    if obj.generate_config is not None:
+        obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
+        with _at(provenance, "generate_config", src):
+            resolve("generate", obj.generate_config)
     try:  # the generation settings' ranges, at the line (or override) that set them
         generation_config(obj)
     except ConfigError as e:
@@ -85,16 +82,29 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         if not place:
             raise
         raise ConfigError(f"{place}: {m.group(2)}") from None
-    base = src.resolve().parent
     if obj.source.layouts is not None:
         obj.source.layouts = _resolve(obj.source.layouts, base, glob_ok=True)
-        for p in layout_files(obj.source.layouts):  # unreadable files stop the batch before it starts
+        with _at(provenance, "source.layouts", src):
+            files = layout_files(obj.source.layouts)
+        for p in files:  # unreadable files stop the batch before it starts
             read_layout_text(p)
     if obj.source.sampler is not None:
         obj.source.sampler.config = _resolve(obj.source.sampler.config, base, names_ok=True)
-    if obj.generate_config is not None:
-        obj.generate_config = _resolve(obj.generate_config, base, names_ok=True)
+        with _at(provenance, "source.sampler.config", src):
+            resolve("sampler", obj.source.sampler.config)
     return obj
+
+
+@contextmanager
+def _at(provenance: Provenance, key: str, src: Path):
+    """A ConfigError about the value of `key` (a missing file or folder) names the place that set it: the
+    batch config's FILE:LINE:COL, or the option or override."""
+    try:
+        yield
+    except ConfigError as e:
+        place = provenance.where(key) or f"{src}:1:1"
+        text = str(e).removeprefix(f"{key} ")
+        raise ConfigError(f"{place}: {key}: {text}") from None
 
 
 def layout_files(spec: str) -> list[Path]:
@@ -114,8 +124,8 @@ def read_layout_text(path: Path) -> str:
     not UTF-8, a control character, or a file too large)."""
     from ..layout.yamlio import MAX_LAYOUT_BYTES
 
-    text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
-    yamlfile.check_characters(text, str(path))
+    text = read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    check_characters(text, str(path))
     return text
 
 
@@ -144,16 +154,15 @@ def _check_generate_section(doc) -> None:
     if not isinstance(section, dict):
         return
     for key, value in flatten(section).items():
-        tp = yamlfile.field_type(GenerateConfig, key)
+        tp = field_type(GenerateConfig, key)
         if tp is None:
             raise doc.error(f"generate.{key}", f"unknown generation setting '{key}'; see configs/generate.yaml "
                                                "for the known keys")
-        yamlfile.check_typed(doc, value, tp, f"generate.{key}", "configs/generate.yaml")
+        check_typed(doc, value, tp, f"generate.{key}", "configs/generate.yaml")
 
 
 def _check_generate_values(section: dict, provenance: Provenance) -> None:
     """The same for values set by overrides (generate.KEY=VALUE), named by the override."""
-    from ..config_io import check_value
     from ..export.config import GenerateConfig
 
     for key, value in flatten(section).items():
@@ -166,7 +175,7 @@ def _validate(c: BatchConfig, src: Path, provenance: Provenance | None = None) -
     def need(cond: bool, key: str, msg: str) -> None:
         if not cond:
             place = provenance.where(key) if provenance is not None else ""
-            raise ConfigError(f"{place or src}: {key}: {msg}")
+            raise ConfigError(f"{place or f'{src}:1:1'}: {key}: {msg}")  # unset: at the top mapping
 
     s = c.source
     need((s.layouts is None) != (s.sampler is None), "source",

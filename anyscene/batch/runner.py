@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..atomic import atomic_file, output_target, sigterm_as_interrupt
+from ..atomic import atomic_file, links_inside, real_folder, refuse_link, remove_entry, sigterm_as_interrupt
 from ..errors import OutputError
 from .config import BatchConfig, generation_config, local_workers, read_layout_text
 from .config import layout_files as _layout_files
@@ -124,6 +124,8 @@ def _prepare_out(out: Path, overwrite: bool) -> Path:
     """DIR's work folder, created when needed: DIR is new, empty, or a previous batch's folder (any other
     folder only with `overwrite`, which clears it once the lock is held: `_clear_for_overwrite`)."""
     work = out / WORK
+    refuse_link(out)
+    refuse_link(work)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; choose another --out")
     if (out.exists() and not overwrite and not (work / "manifest.json").exists()
@@ -134,6 +136,8 @@ def _prepare_out(out: Path, overwrite: bool) -> Path:
         work.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise OutputError(f"{out}: cannot create the folder: {e.strerror or e}") from None
+    for sub in ("scenes", "layouts", "merge"):  # a link in their place would lead removals elsewhere
+        refuse_link(work / sub)
     return work
 
 
@@ -142,7 +146,7 @@ def _clear_for_overwrite(out: Path, lock: Path) -> None:
     _clear_dataset(out)
     for entry in (out / WORK).iterdir():
         if entry != lock:
-            shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+            remove_entry(entry)
 
 
 class _Lock:
@@ -193,7 +197,9 @@ def _alive(pid: int) -> bool:
 def _scene_ok(work: Path, name: str) -> bool:
     from ..export.scene_folder import FRAGMENT
 
-    return (work / "scenes" / name / FRAGMENT).is_file()
+    scene = work / "scenes" / name
+    # a scene folder holding links (put there since it was written) is run again, never merged through them
+    return not scene.is_symlink() and (scene / FRAGMENT).is_file() and not links_inside(scene)
 
 
 def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, workers: int | None = None,
@@ -205,7 +211,8 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
     the manifest records as failed. Returns the report; failed scenes do not raise.
     """
     t_start = time.time()
-    out = output_target(out)
+    out = Path(out).absolute()
+    refuse_link(out)
     gen = generation_config(cfg)
     gen.check_sensors()  # a bad rig, grid or renderer is a user error before anything runs
     new_out, new_work = not out.exists(), not (out / WORK).exists()
@@ -218,9 +225,9 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
         except BaseException:
             if new_work or overwrite:  # nothing of this run is worth keeping: leave no work folder behind
                 lock.__exit__()
-                shutil.rmtree(work, ignore_errors=True)
+                remove_entry(work)
                 if new_out:
-                    shutil.rmtree(out, ignore_errors=True)
+                    remove_entry(out)
             raise
         manifest_path = work / "manifest.json"
         previous_manifest = Manifest.load(manifest_path) if manifest_path.exists() else Manifest()
@@ -286,7 +293,8 @@ def run_batch(cfg: BatchConfig, out: str | Path, *, ray: str | None = None, work
             _clear_dataset(out)
         report.seconds = round(time.time() - t_start, 3)
         manifest.save(manifest_path)
-        shutil.copyfile(manifest_path, out / "manifest.json")
+        with atomic_file(out / "manifest.json") as tmp:
+            shutil.copyfile(manifest_path, tmp)
     return report
 
 
@@ -310,12 +318,13 @@ def _copy_layout(src: Path, dst: Path) -> None:
 def _drop_stale(work: Path, manifest: Manifest) -> None:
     """Remove scene folders that are not (or no longer) finished scenes of this batch, and partial folders."""
     scenes = work / "scenes"
+    refuse_link(scenes)
     if not scenes.exists():
         return
     keep = {r.name for r in manifest.scenes if r.status == "done"}
     for d in scenes.iterdir():
-        if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
+        if d.name not in keep or d.is_symlink():
+            remove_entry(d)
 
 
 def _executor(cfg: BatchConfig, ray: str | None, workers: int | None, n_tasks: int):
@@ -346,7 +355,8 @@ def merge_scenes(work: Path, out: Path, names: list[str], gen) -> Path:
     from ..export.merge import merge_into
 
     staging = work / "merge"
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_entry(staging)
+    real_folder(staging, "merge staging folder")
     links = staging / "scenes"
     root = staging / "dataset"
     root.mkdir(parents=True)
@@ -357,21 +367,19 @@ def merge_scenes(work: Path, out: Path, names: list[str], gen) -> Path:
         dirs.append(dst)
     merge_into(dirs, root, gen.version, None, gen.splits, move=True)
     _clear_dataset(out)
+    refuse_link(out)  # replaced by a link during the run: nothing is moved into its target
     for entry in sorted(root.iterdir()):
         os.replace(entry, out / entry.name)
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_entry(staging)
     return out
 
 
 def _clear_dataset(out: Path) -> None:
     """Remove a previous merge from DIR (everything but the work folder)."""
+    refuse_link(out)
     for entry in out.iterdir():
-        if entry.name == WORK:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+        if entry.name != WORK:
+            remove_entry(entry)
 
 
 def _link_tree(src: Path, dst: Path) -> None:
@@ -380,6 +388,8 @@ def _link_tree(src: Path, dst: Path) -> None:
         (dst / rel).mkdir(parents=True, exist_ok=True)
         for f in files:
             s, d = Path(dirpath) / f, dst / rel / f
+            if s.is_symlink():
+                raise OutputError(f"{s}: a symbolic link in a finished scene; remove it and run the batch again")
             try:
                 os.link(s, d)
             except OSError:

@@ -30,11 +30,13 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 def run_nuscenes(args: argparse.Namespace) -> int:
     from ..importers.nuscenes import import_nuscenes
+    from ..atomic import atomic_file, refuse_link
     from ..layout.yamlio import save_layout
     from ..validation import check
 
     outputs = [p for p in (args.out, args.rig_out) if p is not None]
     for path in outputs:
+        refuse_link(path)
         if path.exists() and not args.overwrite:
             raise OutputError(f"{path}: already exists; pass --overwrite to replace it")
         if not path.parent.is_dir():
@@ -47,9 +49,8 @@ def run_nuscenes(args: argparse.Namespace) -> int:
     check(scene.layout, file=str(args.out))  # recorded-data findings are warnings, never errors
     save_layout(scene.layout, args.out)
     if args.rig_out is not None:
-        tmp = args.rig_out.with_suffix(args.rig_out.suffix + ".tmp")
-        tmp.write_text(scene.rig_yaml, encoding="utf-8")
-        tmp.replace(args.rig_out)
+        with atomic_file(args.rig_out) as tmp:
+            tmp.write_text(scene.rig_yaml, encoding="utf-8")
     lay = scene.layout
     print(f"{args.out}: {lay.name}, {lay.duration:.2f} s, {len(lay.timeline.keyframes)} keyframes, "
           f"{len(lay.agents)} agents, {len(lay.map.props)} props, {len(lay.map.areas)} map areas"

@@ -72,7 +72,7 @@ def _message(e: AnySceneError) -> str:
     """The error as printed: a located one as 'FILE:LINE:COL: error: ...' (the form of layout issues), any
     other as 'error: ...'; a multi-line message (a LayoutError's issues) as it is."""
     from ..errors import LayoutError
-    from ..yamlfile import YamlFileError
+    from ..config import YamlFileError
 
     if isinstance(e, LayoutError):
         return str(e)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def add_parser(subparsers, verb: str, help_text: str) -> None:
@@ -25,9 +26,24 @@ def run(args: argparse.Namespace) -> int:
     from ..training.diffusion_train import train
 
     cfg = load_train_config(args.config, args.overrides)
+    check_run_folder(Path(cfg.train.output_dir))
     result = train(cfg, layouts=imported_layouts(cfg.data.dataroot, cfg.data.version))
     print(f"trained {result.steps} steps; weights in {result.pipeline_dir}", file=sys.stderr)
     return 0
+
+
+def check_run_folder(out: Path) -> None:
+    """OutputError when the run folder, or anything training writes or removes in it (log, samples,
+    checkpoints and each checkpoint, pipeline), is a symbolic link: training never writes or deletes
+    through a link."""
+    from ..atomic import refuse_link
+
+    refuse_link(out)
+    for name in ("log.jsonl", "samples", "checkpoints", "pipeline"):
+        refuse_link(out / name)
+    if (out / "checkpoints").is_dir():
+        for entry in (out / "checkpoints").iterdir():
+            refuse_link(entry)
 
 
 def imported_layouts(dataroot: str, version: str):

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .. import yamlfile
-from ..config_io import Provenance, apply_overrides, omegaconf_message
+from ..config import Provenance, YamlDoc, load_structured
 from ..errors import ConfigError
 from ..names import name_problem
 from ..pipeline.timeline import CAMERA_TIMINGS
@@ -156,22 +155,10 @@ def load_config(path: str | Path | None = None, options: dict[str, Any] | None =
                 overrides: Sequence[str] = ()) -> GenerateConfig:
     """The run's config: `path` (default configs/generate.yaml) merged into the typed defaults, then
     `options` (dotted keys, None values skipped), then `key=value` `overrides`; validated."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
     src = resolve("generate", path) if path else DEFAULT_CONFIG
-    cfg = OmegaConf.structured(GenerateConfig)
-    provenance = Provenance()
-    if src.exists():
-        doc = yamlfile.load_config(src, "generate config")
-        cfg = yamlfile.to_structured(doc, GenerateConfig, "configs/generate.yaml")
-        provenance = Provenance(doc)
-    cfg = apply_overrides(cfg, overrides, options, example="annotation.max_distance=40",
-                          reference="configs/generate.yaml", schema=GenerateConfig, provenance=provenance)
-    try:
-        obj: GenerateConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/generate.yaml')}") from None
+    obj, provenance = load_structured(src if src.exists() else YamlDoc(str(src), {}), GenerateConfig,
+                                      what="generate config", reference="configs/generate.yaml",
+                                      overrides=overrides, options=options, example="annotation.max_distance=40")
     validate_config(obj, provenance)
     return obj
 

@@ -10,7 +10,7 @@ import types
 import typing
 from pathlib import Path
 
-from .. import yamlfile
+from ..config import yaml as layout_yaml
 from ..errors import Issue, LayoutError, Location
 from .schema import PY_NAME, YAML_KEY, Layout
 
@@ -202,8 +202,8 @@ def _kind(node) -> str:
 def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
     """Parse YAML text into a Layout and the source location of every value; raise LayoutError on any issue."""
     try:
-        node = yamlfile.parse(text, file, max_nodes=MAX_LAYOUT_NODES)
-    except yamlfile.YamlFileError as e:
+        node = layout_yaml.parse(text, file, max_nodes=MAX_LAYOUT_NODES)
+    except layout_yaml.YamlFileError as e:
         raise LayoutError([Issue(e.location, e.message)]) from None
     if node is None:
         raise LayoutError([Issue(Location(file, 1, 1), "the file is empty; a layout needs at least 'name'")])
@@ -220,8 +220,8 @@ def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
     """Read a layout file (syntax, keys, types, ranges) of at most MAX_LAYOUT_BYTES. Scene checks are
     `anyscene.validation.validate`'s job."""
     try:
-        text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
-    except yamlfile.YamlFileError as e:
+        text = layout_yaml.read_text(path, MAX_LAYOUT_BYTES, "layout file")
+    except layout_yaml.YamlFileError as e:
         raise LayoutError([Issue(e.location, e.message)]) from None
     return parse_layout(text, str(path))
 
@@ -246,15 +246,29 @@ def to_plain(obj):
 def dump_layout(layout: Layout) -> str:
     """The layout as YAML text; `parse_layout(dump_layout(x))[0] == x`."""
     from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedSeq
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    def _inline(v) -> bool:
+        return (v is None or isinstance(v, (bool, int, float)) or (isinstance(v, str) and len(v) <= 40)
+                or (isinstance(v, CommentedSeq) and v.fa.flow_style()))
+
+    def _width(m: dict) -> int:  # about the characters of `m` written on one line
+        return sum(len(str(k)) + len(str(list(v) if isinstance(v, list) else v)) + 4 for k, v in m.items())
 
     def flow(obj):
-        # Number lists (points, sizes) in flow style keep files readable.
+        # A list of numbers (a point, a size) is one flow list `[141.45, 58.05]`; a list of points (a polygon,
+        # a centerline) is a block list of them, one vertex per line, so no number is ever wrapped.
+        # A small mapping of such values (a waypoint `{t: 1.5, xy: [3.0, 12.0]}`) is one line too.
         if isinstance(obj, dict):
-            return {k: flow(v) for k, v in obj.items()}
+            out = {k: flow(v) for k, v in obj.items()}
+            if 0 < len(out) <= 6 and all(_inline(v) for v in out.values()) and _width(out) <= 90:
+                m = CommentedMap(out)
+                m.fa.set_flow_style()
+                return m
+            return out
         if isinstance(obj, list):
             items = [flow(v) for v in obj]
-            if all(isinstance(v, (int, float)) or isinstance(v, CommentedSeq) for v in items):
+            if items and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in items):
                 seq = CommentedSeq(items)
                 seq.fa.set_flow_style()
                 return seq
@@ -263,15 +277,17 @@ def dump_layout(layout: Layout) -> str:
 
     y = YAML()
     y.default_flow_style = False
-    y.width = 120
+    y.width = 120  # a long number list (a timeline) folds between its numbers
     buf = io.StringIO()
     y.dump(flow(to_plain(layout)), buf)
     return buf.getvalue()
 
 
 def save_layout(layout: Layout, path: str | Path) -> None:
-    """Write the layout to `path` as YAML (atomically: a temporary file renamed into place)."""
-    path = Path(path)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(dump_layout(layout), encoding="utf-8")
-    tmp.replace(path)
+    """Write the layout to `path` as YAML (`anyscene.atomic.atomic_file`: whole or not at all; a symbolic link
+    at `path` is refused, never written through)."""
+    from ..atomic import atomic_file
+
+    text = dump_layout(layout)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")

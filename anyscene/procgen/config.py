@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..classes import AGENT_CLASSES
-from .. import yamlfile
-from ..config_io import Provenance, apply_overrides, omegaconf_message
+from ..config import Provenance, YamlDoc, load_structured
 from ..errors import ConfigError
 from ..resources import config_dir, resolve
 from ..world.static import STATIC_PROPS
@@ -111,34 +110,17 @@ def load_sampler_config(path: str | Path | None = None, overrides: Sequence[str]
                         options: dict[str, Any] | None = None) -> SamplerConfig:
     """The sampler config: `path` (default configs/sampler/default.yaml) merged into the typed defaults, then
     `options` (dotted keys, None values skipped), then `key=value` overrides; validated."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
     src = resolve("sampler", path) if path else DEFAULT_CONFIG
-    doc = yamlfile.load_config(src, "sampler config")
-    cfg = yamlfile.to_structured(doc, SamplerConfig, "configs/sampler/default.yaml")
-    provenance = Provenance(doc)
-    cfg = apply_overrides(cfg, overrides, options, example="density.vehicles=2", schema=SamplerConfig,
-                          reference="configs/sampler/default.yaml", provenance=provenance)
-    try:
-        obj: SamplerConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/sampler/default.yaml')}") from None
+    obj, provenance = load_structured(src, SamplerConfig, what="sampler config",
+                                      reference="configs/sampler/default.yaml", overrides=overrides,
+                                      options=options, example="density.vehicles=2")
     validate_sampler_config(obj, str(src), provenance)
     return obj
 
 
 def sampler_config_from_dict(data: dict, where: str = "sampler config") -> SamplerConfig:
     """A SamplerConfig from plain nested data (e.g. an inline section of a batch config); validated."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    doc = yamlfile.YamlDoc(where, data)
-    cfg = yamlfile.to_structured(doc, SamplerConfig, "configs/sampler/default.yaml")
-    try:
-        obj: SamplerConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{where}: {omegaconf_message(e, 'configs/sampler/default.yaml')}") from None
+    obj, _ = load_structured(YamlDoc(where, data), SamplerConfig, reference="configs/sampler/default.yaml")
     validate_sampler_config(obj, where)
     return obj
 

@@ -104,9 +104,9 @@ def _style_path(path_or_name: str | Path | None) -> Path:
 
 def _read_yaml(path: Path):
     """The file's top-level mapping (a ruamel CommentedMap, which remembers line/column of each key)."""
-    from .. import yamlfile
+    from ..config import yaml as config_yaml
 
-    raw = yamlfile.parse(yamlfile.read_text(path, what="raster style"), str(path))
+    raw = config_yaml.parse(config_yaml.read_text(path, what="raster style"), str(path))
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -150,7 +150,7 @@ def _check_keys(raw: Mapping, source: str) -> None:
 
 def _nest(overrides: Mapping[str, Any] | Sequence[str]) -> dict:
     """Overrides as a nested dict: a mapping (keys may be dotted) or 'dotted.key=yaml value' strings."""
-    from ..config_io import parse_override
+    from ..config import parse_override
 
     items: list[tuple[str, Any]] = []
     if isinstance(overrides, Mapping):
@@ -262,7 +262,7 @@ def load_style(path_or_name: str | Path | None = None,
     "dotted.key=value" strings. Unknown keys and bad values raise ConfigError naming the file (with line and
     column) or the override.
     """
-    from .. import yamlfile
+    from ..config import yaml as config_yaml
 
     path = _style_path(path_or_name)
     raw = _read_yaml(DEFAULT_STYLE)
@@ -273,7 +273,7 @@ def load_style(path_or_name: str | Path | None = None,
         user = _read_yaml(path)
         _check_keys(user, source)
         doc_lines: dict = {}
-        yamlfile.plain(user, "", doc_lines)
+        config_yaml.plain(user, "", doc_lines)
         lines = {k: f"{source}:{line}:{col}" for k, (line, col) in doc_lines.items()}
         raw = _merge(raw, user)
     if overrides:

@@ -13,7 +13,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..config_io import omegaconf_message
+from ..config import load_structured
 from ..errors import ConfigError
 from ..names import name_problem
 from ..resources import config_dir, resolve
@@ -98,10 +98,16 @@ def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> Se
     if not cfg.cameras:
         raise doc.error("cameras", "a rig needs at least one camera")
     cameras = tuple(_camera(c, i, doc) for i, c in enumerate(cfg.cameras))
+    keys = ([f"cameras[{i}].channel" for i in range(len(cameras))] + ["lidar.channel"]
+            + [f"radars[{i}].channel" for i in range(len(cfg.radars))])
     channels = [c.channel for c in cameras] + [cfg.lidar.channel] + [r.channel for r in cfg.radars]
-    dup = sorted({c for c in channels if channels.count(c) > 1})
-    if dup:
-        raise doc.error("cameras", f"duplicate sensor channel(s) {dup}; give each sensor its own channel")
+    seen: dict[str, str] = {}
+    for key, channel in zip(keys, channels):  # at the entry that repeats a channel
+        if channel in seen:
+            at, other = (key, seen[channel]) if key in doc.lines or seen[channel] not in doc.lines else (seen[channel], key)
+            raise doc.error(at, f"duplicate sensor channel '{channel}' (also {other}); give each sensor its own "
+                                "channel")
+        seen[channel] = key
     if resolution is not None:
         w, h = (int(v) for v in resolution)
         if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE) or w * h > MAX_PIXELS:
@@ -129,18 +135,8 @@ def _radar(c: RadarConfig, i: int, doc):
 
 def _read_config(path: Path):
     """(RigConfig, YamlDoc) of a rig file: FILE:LINE:COL errors for syntax, unknown keys, types, bounds."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from .. import yamlfile
-
-    doc = yamlfile.load_config(path, "rig file")
-    merged = yamlfile.to_structured(doc, RigConfig, "configs/rigs/nuscenes.yaml")
-    try:
-        cfg = OmegaConf.to_object(merged)
-    except OmegaConfBaseException as e:  # a missing required value
-        key = str(getattr(e, "full_key", "") or "")
-        raise doc.error(key, omegaconf_message(e).removeprefix(f"{key}: ")) from None
+    cfg, provenance = load_structured(path, RigConfig, what="rig file", reference="configs/rigs/nuscenes.yaml")
+    doc = provenance.doc
     _check_bounds(cfg, doc)
     return cfg, doc
 

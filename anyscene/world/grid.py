@@ -65,11 +65,11 @@ MAX_OFFSET = 1000.0  # m: |x_min|, |y_min|, |z_min|
 def load_grid(name_or_path: str) -> GridSpec:
     """A GridSpec from `configs/grid/NAME.yaml` or a YAML file path; unknown keys, wrong types and values
     outside the bounds above are ConfigErrors naming FILE:LINE:COL."""
-    from .. import yamlfile
+    from ..config import check_typed, load_config
 
     path = resolve("grid", name_or_path)
-    doc = yamlfile.load_config(path, "grid config")
-    yamlfile.check_typed(doc, doc.data, GridSpec, "", "configs/grid/occ3d.yaml")
+    doc = load_config(path, "grid config")
+    check_typed(doc, doc.data, GridSpec, "", "configs/grid/occ3d.yaml")
     spec = GridSpec(**{k: (int(v) if k in ("nx", "ny", "nz") else float(v)) for k, v in doc.data.items()})
     lo, hi = VOXEL_RANGE
     if not lo <= spec.voxel <= hi:

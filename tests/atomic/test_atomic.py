@@ -1,4 +1,4 @@
-"""Outputs appear whole or not at all: errors, Ctrl-C and SIGTERM leave nothing behind; symlinked outputs."""
+"""Outputs appear whole or not at all: errors, Ctrl-C and SIGTERM leave nothing behind; links at, in or\nreplacing the output are refused and never followed."""
 from __future__ import annotations
 
 import json
@@ -62,15 +62,65 @@ def test_oserrors_inside_the_output_name_it_and_others_pass_through(tmp_path):
     assert e.value.filename == str(foreign) and leftovers(tmp_path) == []
 
 
-def test_overwrite_through_a_symlink_replaces_the_target_and_keeps_the_link(tmp_path):
-    target = tmp_path / "real"
-    target.mkdir()
-    (target / "old.txt").write_text("old")
+def _victim(tmp_path: Path) -> tuple[Path, dict]:
+    """A folder the user did not name as the output, with a file, and its snapshot."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("the user's file")
+    return victim, {p.name: p.read_text() for p in victim.iterdir()}
+
+
+def test_a_symlinked_output_is_refused_and_its_target_untouched(tmp_path):
+    victim, before = _victim(tmp_path)
     link = tmp_path / "link"
-    link.symlink_to(target)
-    with atomic_folder(link, overwrite=True) as tmp:
-        (tmp / "new.txt").write_text("new")
-    assert link.is_symlink() and sorted(p.name for p in target.iterdir()) == ["new.txt"]
+    link.symlink_to(victim)
+    for kwargs in ({"overwrite": True}, {"overwrite": True, "empty_ok": True}):
+        with pytest.raises(OutputError, match=r"link: is a symbolic link \(to .*victim\); outputs are never written"):
+            with atomic_folder(link, **kwargs):
+                pass
+    with pytest.raises(OutputError, match="is a symbolic link"):
+        with atomic_file(link, overwrite=True):
+            pass
+    assert link.is_symlink() and {p.name: p.read_text() for p in victim.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_a_link_planted_as_the_partial_folder_is_removed_not_followed(tmp_path):
+    victim, before = _victim(tmp_path)
+    (tmp_path / f".out.partial-{os.getpid()}").symlink_to(victim)
+    (tmp_path / f".f.partial-{os.getpid()}.json").symlink_to(victim / "keep.txt")
+    with atomic_folder(tmp_path / "out") as tmp:
+        assert not tmp.is_symlink() and (tmp.stat().st_mode & 0o777) == 0o700
+        (tmp / "a.txt").write_text("a")
+    with atomic_file(tmp_path / "f.json") as tmp:
+        tmp.write_text("{}")
+    assert {p.name: p.read_text() for p in victim.iterdir()} == before
+    assert (tmp_path / "out" / "a.txt").read_text() == "a" and (tmp_path / "f.json").read_text() == "{}"
+    assert leftovers(tmp_path) == []
+
+
+def test_a_link_appearing_inside_the_partial_output_is_refused(tmp_path):
+    victim, before = _victim(tmp_path)
+    with pytest.raises(OutputError, match=r"out/sub/evil: a symbolic link appeared in the output"):
+        with atomic_folder(tmp_path / "out") as tmp:
+            (tmp / "sub").mkdir()
+            (tmp / "sub" / "evil").symlink_to(victim)
+    assert not (tmp_path / "out").exists() and leftovers(tmp_path) == []
+    assert {p.name: p.read_text() for p in victim.iterdir()} == before
+
+
+def test_an_output_replaced_by_a_link_during_the_run_is_refused(tmp_path):
+    victim, before = _victim(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(OutputError, match=r"out: was replaced by a symbolic link while the output was written"):
+        with atomic_folder(out, overwrite=True) as tmp:
+            (tmp / "new.txt").write_text("new")
+            (out / "old.txt").unlink()
+            out.rmdir()
+            out.symlink_to(victim)
+    assert out.is_symlink() and {p.name: p.read_text() for p in victim.iterdir()} == before
     assert leftovers(tmp_path) == []
 
 
@@ -123,23 +173,22 @@ def test_sigterm_during_overwrite_keeps_the_previous_dataset(tmp_path):
     target = tmp_path / "real"
     target.mkdir()
     (target / "marker.txt").write_text("previous")
-    link = tmp_path / "data"
-    link.symlink_to(target)
-    code, err = _terminate_once_writing(_start_generate(tmp_path, link, "--overwrite"), tmp_path, "real")
+    code, err = _terminate_once_writing(_start_generate(tmp_path, target, "--overwrite"), tmp_path, "real")
     assert code == 128 + signal.SIGTERM and "Traceback" not in err
     assert (target / "marker.txt").read_text() == "previous" and leftovers(tmp_path) == []
 
 
-def test_generate_overwrite_through_a_symlink(tmp_path):
-    target = tmp_path / "real"
-    target.mkdir()
+def test_generate_overwrite_refuses_a_symlinked_out(tmp_path, capsys):
+    victim, before = _victim(tmp_path)
     link = tmp_path / "data"
-    link.symlink_to(target)
+    link.symlink_to(victim)
     layout = tmp_path / "small.yaml"
     layout.write_text(SMALL_LAYOUT)
     from anyscene.cli.main import main
 
     assert main(["generate", str(layout), "--out", str(link), "--overwrite", "--duration", "0.5",
-                 "--resolution", "160x90", "--no-progress", "--formats", "nuscenes"]) == 0
-    assert link.is_symlink() and json.loads((target / "v1.0-anyscene" / "scene.json").read_text())
+                 "--resolution", "160x90", "--no-progress", "--formats", "nuscenes"]) == 2
+    err = capsys.readouterr().err
+    assert "data: is a symbolic link" in err and "Traceback" not in err
+    assert link.is_symlink() and {p.name: p.read_text() for p in victim.iterdir()} == before
     assert leftovers(tmp_path) == []

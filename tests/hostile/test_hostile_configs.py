@@ -109,6 +109,34 @@ CONFIGS = [
      r"FILE:3:3: error: camera_rate 1000.0: must be in \(0, 100\] Hz"),
     ("batch-version-escapes", ["batch", "CONFIG", "--out", "OUT"], None, "source: {layouts: LAYOUTS}\nversion: ../x\n",
      r"FILE:2:1: error: version: '../x' is not a usable file name"),
+    ("batch-no-source", ["batch", "CONFIG", "--out", "OUT"], None, "workers: 1\n",
+     r"FILE:1:1: error: source: give exactly one of 'layouts' .* or 'sampler'"),
+    ("batch-empty-source", ["batch", "CONFIG", "--out", "OUT"], None, "workers: 1\nsource: {}\n",
+     r"FILE:2:1: error: source: give exactly one of 'layouts' .* or 'sampler'"),
+    ("batch-missing-sampler-config", ["batch", "CONFIG", "--out", "OUT"], None,
+     "source:\n  sampler:\n    n: 1\n    config: nothere.yaml\n",
+     r"FILE:4:5: error: source.sampler.config: .*nothere.yaml: no such file"),
+    ("batch-unknown-sampler-name", ["batch", "CONFIG", "--out", "OUT"], None,
+     "source:\n  sampler: {n: 1, config: dense_urbn}\n",
+     r"FILE:2:\d+: error: source.sampler.config: .*dense_urbn: no such sampler config; known sampler configs: "),
+    ("batch-missing-layouts-folder", ["batch", "CONFIG", "--out", "OUT"], None, "workers: 1\nsource:\n  layouts: nofolder/\n",
+     r"FILE:3:3: error: source.layouts: .*nofolder: no layout files \(\*.yaml\) found"),
+    ("batch-missing-generate-config", ["batch", "CONFIG", "--out", "OUT"], None,
+     "source: {layouts: LAYOUTS}\ngenerate_config: ./none.yaml\n",
+     r"FILE:2:1: error: generate_config: .*none.yaml: no such file"),
+    ("rig-duplicate-channel", GEN, "--rig", RIG.replace("lidar:", "  - {channel: CAM_BACK, width: 320, height: 180, fov_deg: 70, "
+                                                                "translation: [0, 0, 1.5], yaw_deg: 180}\n"
+                                                                "  - {channel: CAM_FRONT, width: 320, height: 180, fov_deg: 70, "
+                                                                "translation: [0, 0, 1.5], yaw_deg: 90}\nlidar:"),
+     r"FILE:4:6: error: cameras\[2\].channel: duplicate sensor channel 'CAM_FRONT' \(also cameras\[0\].channel\)"),
+    # merge keys: a bad value inherited from an anchored mapping is reported at its line in the anchored text
+    ("generate-merged-unknown-key", GEN, "--config", "annotation: &a\n  max_distance: 40\npreview:\n  <<: *a\n",
+     r"FILE:2:3: error: preview.max_distance: unknown key 'max_distance'"),
+    ("rig-merged-bad-width", GEN, "--rig", "cameras:\n  - &cam\n    channel: CAM_FRONT\n    width: '320'\n    height: 180\n"
+     "    fov_deg: 70\n  - <<: *cam\n    channel: CAM_BACK\nlidar: {rings: 8, azimuth_steps: 360}\n",
+     r"FILE:4:5: error: cameras\[0\].width: expected an integer, got the string '320'"),
+    ("sampler-merge-not-a-mapping", ["sample", "CONFIG", "--n", "1", "--out", "OUT"], None,
+     "density:\n  <<: 3\n", r"FILE:2:7: error: a merge key '<<' takes a mapping"),
     # training configs (anyscene train-renderer CONFIG)
     ("train-string-for-number", ["train-renderer", "CONFIG"], None, "train: {max_steps: '10'}\n",
      r"FILE:1:9: error: train.max_steps: expected an integer, got the string '10'"),
@@ -176,3 +204,17 @@ def test_raster_style_override_with_a_tag_is_refused():
 
     with pytest.raises(ConfigError, match=r"override 'exposure=!!python/object:os.system x': the YAML tag"):
         load_style(overrides=["exposure=!!python/object:os.system x"])
+
+
+def test_merge_keys_in_a_config_load_with_the_merged_values(tmp_path):
+    """`<<: *anchor` in a config file: the anchored keys are copied (located in the anchored text), explicit
+    keys win."""
+    from anyscene.config.yaml import load_config as read
+    from anyscene.export.config import load_config
+
+    p = tmp_path / "generate.yaml"
+    p.write_text("annotation:\n  <<: &near {max_distance: 30, stopped_speed: 0.5}\n  max_distance: 35\n")
+    cfg = load_config(p)
+    assert (cfg.annotation.max_distance, cfg.annotation.stopped_speed) == (35, 0.5)
+    doc = read(p)
+    assert doc.lines["annotation.stopped_speed"] == (2, 32) and doc.lines["annotation.max_distance"] == (3, 3)

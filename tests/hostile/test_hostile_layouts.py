@@ -11,6 +11,19 @@ from hostile import BASE, FAST, Work, expect_refused, in_process
 AGENT = "    class: pedestrian\n    trajectory: {waypoints: [{t: 0, xy: [5, 8]}]}\n"
 
 
+# Two pedestrians, the second a copy of the first (a YAML anchor and merge key) standing elsewhere.
+MERGED = """\
+  - &walker
+    id: ped_1
+    class: pedestrian
+    size: [0.6, 0.6, 1.7]
+    trajectory: {waypoints: [{t: 0, xy: [5, 8]}]}
+  - <<: *walker
+    id: ped_2
+    trajectory: {waypoints: [{t: 0, xy: [5, -8]}]}
+"""
+
+
 def _replace(old: str, new: str) -> str:
     assert old in BASE
     return BASE.replace(old, new, 1)
@@ -111,6 +124,15 @@ LAYOUTS = [
      r"FILE:1:1: error: layout: expected a mapping of Layout fields, got a list"),
     ("empty-file", "",
      r"FILE:1:1: error: the file is empty"),
+    # merge keys: an error in a value inherited from an anchored mapping names its line in the anchored text
+    ("merged-agent-bad-size", _agents(MERGED.replace("size: [0.6, 0.6, 1.7]", "size: [0.6, 0.6, -1.7]")),
+     r"FILE:12:11: error: agents\[1\].size: length, width and height must all be > 0"),
+    ("merged-unknown-key", _agents(MERGED.replace("    class: pedestrian\n", "    class: pedestrian\n    colour: red\n")),
+     r"FILE:12:5: error: unknown key 'colour' in agents\[1\]"),
+    ("merge-key-of-a-list-item", _agents(MERGED.replace("<<: *walker", "<<: [*walker, 3]")),
+     r"FILE:14:\d+: error: a merge key '<<' takes a mapping"),
+    ("merge-key-duplicate-explicit", _agents(MERGED + "    id: ped_3\n"),
+     r"FILE:17:5: error: duplicate key 'id'"),
 ]
 
 
@@ -228,3 +250,17 @@ def test_layout_from_a_fifo_does_not_wait(tmp_path, capsys):
     os.mkfifo(fifo)
     expect_refused(work, in_process(capsys, ["validate", fifo]),
                    r"FILE: error: not a regular file; give a layout file", located=False)
+
+
+def test_merge_keys_and_anchors_work_in_a_layout(tmp_path, capsys):
+    """`<<: *anchor` copies a mapping; explicit keys win: the same layout as written out in full."""
+    from anyscene.cli.main import main
+    from anyscene.layout import parse_layout
+
+    text = _agents(MERGED)
+    expanded = _agents(MERGED.replace("&walker\n", "\n").replace(
+        "  - <<: *walker\n    id: ped_2\n", "  - id: ped_2\n    class: pedestrian\n    size: [0.6, 0.6, 1.7]\n"))
+    assert parse_layout(text)[0] == parse_layout(expanded)[0]
+    assert [a.id for a in parse_layout(text)[0].agents] == ["ped_1", "ped_2"]
+    path = Work(tmp_path).layout(text)
+    assert main(["validate", "--strict", str(path)]) == 0, capsys.readouterr()

@@ -14,6 +14,9 @@ import pytest
 
 from testdata import ROOT
 
+# Building the wheel, a venv and a generation from it take about two minutes: out of the default run.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
 
 def _run(cmd, cwd: Path, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from ...config_io import apply_overrides, omegaconf_message
+from ...config import load_structured
 from ...errors import ConfigError
 from ...resources import config_dir, resolve
 
@@ -81,20 +81,9 @@ class RendererTrainConfig:
 
 def load_train_config(path: str | Path, overrides: Sequence[str] = ()) -> RendererTrainConfig:
     """The config in `path` (a file, or a name under configs/renderer/) with `key=value` overrides applied."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
     src = resolve("renderer", path)
-    from ... import yamlfile
-
-    doc = yamlfile.load_config(src, "training config")
-    cfg = yamlfile.to_structured(doc, RendererTrainConfig, "configs/renderer/tiny.yaml")
-    cfg = apply_overrides(cfg, overrides, example="train.max_steps=100", reference="configs/renderer/tiny.yaml",
-                          schema=RendererTrainConfig)
-    try:
-        obj: RendererTrainConfig = OmegaConf.to_object(cfg)
-    except OmegaConfBaseException as e:
-        raise ConfigError(f"{src}: {omegaconf_message(e, 'configs/renderer/tiny.yaml')}") from None
+    obj, _ = load_structured(src, RendererTrainConfig, what="training config", reference="configs/renderer/tiny.yaml",
+                             overrides=overrides, example="train.max_steps=100")
     validate_train_config(obj, str(src))
     return obj
 

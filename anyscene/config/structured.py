@@ -1,12 +1,20 @@
-"""Shared handling of typed omegaconf configs: one-line error messages, command-line overrides read as strictly
-as config files (`anyscene.yamlfile`), and where each setting came from, so range errors name the file line,
-the option or the override that set the value."""
+"""Typed omegaconf configs loaded from YAML at the edges: `load_structured` reads a config file (or plain data),
+checks it against its dataclass at the line of each key, merges it into the typed defaults, applies options
+and `key=value` overrides (read as strictly as files) and returns the typed object with its `Provenance`
+(where each setting came from), so range errors name the file line, the option or the override."""
 from __future__ import annotations
 
 import re
 import typing
+from pathlib import Path
+from typing import Any, Sequence, TypeVar
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from . import yaml as config_yaml
+from .typed import check_typed, field_type
+from .yaml import YamlDoc, YamlFileError
+
+T = TypeVar("T")
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -27,7 +35,8 @@ def omegaconf_message(e: Exception, reference: str = "") -> str:
 class Provenance:
     """Where each dotted key of a config was set: 'FILE:LINE:COL', "option KEY=VALUE" or "override 'K=V'"."""
 
-    def __init__(self, doc=None):
+    def __init__(self, doc: YamlDoc | None = None):
+        self.doc = doc
         self.places: dict[str, str] = {}
         if doc is not None:
             for key in doc.lines:
@@ -57,8 +66,6 @@ def parse_override(text: str, schema=None, reference: str = "", example: str = "
     """(dotted key, value) of a `key=value` override. The value is read as YAML with the rules of config files
     (no tags, no aliases' expansion beyond a small bound, no interpolations); with `schema`, the key must be a
     field of it and the value of the field's type."""
-    from . import yamlfile
-
     if "=" not in text or not text.split("=", 1)[0].strip():
         raise ConfigError(f"override {text!r}: expected key=value (e.g. {example})")
     key, raw = (p.strip() for p in text.split("=", 1))
@@ -66,31 +73,29 @@ def parse_override(text: str, schema=None, reference: str = "", example: str = "
         raise ConfigError(f"override {text!r}: the key must be dotted names (letters, digits, _), e.g. {example}")
     where = f"override {text!r}" if len(text) <= 200 else f"override {text[:197]!r}..."
     try:
-        value = yamlfile.parse_value(raw, where)
-    except yamlfile.YamlFileError as e:
+        value = config_yaml.parse_value(raw, where)
+    except YamlFileError as e:
         raise ConfigError(f"{where}: {e.message}") from None
     if schema is not None:
         check_value(schema, key, value, where, reference)
     else:
         try:
-            yamlfile.check_typed(yamlfile.YamlDoc(where, value), value, typing.Any, key)
-        except yamlfile.YamlFileError as e:
+            check_typed(YamlDoc(where, value), value, typing.Any, key)
+        except YamlFileError as e:
             raise ConfigError(f"{where}: {e.message}") from None
     return key, value
 
 
 def check_value(schema, key: str, value, where: str, reference: str = "") -> None:
     """ConfigError naming `where` unless `value` fits the field `key` of config dataclass `schema`."""
-    from . import yamlfile
-
-    tp = yamlfile.field_type(schema, key)
+    tp = field_type(schema, key)
     if tp is None:
         more = f"; see {reference} for the known keys" if reference else ""
         raise ConfigError(f"{where}: unknown key '{key}'{more}")
-    doc = yamlfile.YamlDoc(where, value)
+    doc = YamlDoc(where, value)
     try:
-        yamlfile.check_typed(doc, value, tp, key, reference)
-    except yamlfile.YamlFileError as e:
+        check_typed(doc, value, tp, key, reference)
+    except YamlFileError as e:
         raise ConfigError(f"{where}: {e.message}") from None
 
 
@@ -133,3 +138,45 @@ def apply_overrides(cfg, overrides=(), options=None, *, option_merge: bool = Fal
         if provenance is not None:
             provenance.set(key, f"override {o!r}")
     return cfg
+
+
+def _merged(doc: YamlDoc, schema, reference: str = ""):
+    """The doc checked against `schema` and merged into its typed defaults (an omegaconf DictConfig)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    check_typed(doc, doc.data, schema, "", reference)
+    try:
+        return OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.create(doc.data))
+    except OmegaConfBaseException as e:  # left after check_typed: e.g. a missing value of a nested section
+        key = str(getattr(e, "full_key", "") or "")
+        raise doc.error(key, omegaconf_message(e, reference).removeprefix(f"{key}: ")) from None
+
+
+def load_structured(source: str | Path | YamlDoc, schema: type[T], *, what: str = "config file",
+                    reference: str = "", overrides: Sequence[str] = (), options: dict[str, Any] | None = None,
+                    option_merge: bool = False, example: str = "key=value") -> tuple[T, Provenance]:
+    """The config `source` (a YAML file, or a YamlDoc of plain data) as a `schema` object, and where each of
+    its settings came from.
+
+    The file is read within bounds (`anyscene.config.yaml`), checked against `schema` (unknown keys, types:
+    FILE:LINE:COL errors naming the key), merged into the schema's defaults, then `options` (dotted keys,
+    None values skipped) and `key=value` `overrides` are applied (errors name the option or override).
+    `what` names the file in messages ("rig file"); `reference` is the shipped file listing the known keys.
+    Range checks are the caller's, with the returned Provenance."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    doc = source if isinstance(source, YamlDoc) else config_yaml.load_config(source, what)
+    cfg = _merged(doc, schema, reference)
+    provenance = Provenance(doc)
+    if overrides or options:
+        cfg = apply_overrides(cfg, overrides, options, option_merge=option_merge, example=example,
+                              reference=reference, schema=schema, provenance=provenance)
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as e:  # a missing required value
+        key = str(getattr(e, "full_key", "") or "")
+        place = provenance.where(key) or doc.file
+        raise ConfigError(f"{place}: {omegaconf_message(e, reference)}") from None
+    return obj, provenance

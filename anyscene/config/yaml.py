@@ -9,24 +9,24 @@ are expanded and `MAX_DEPTH` levels of nesting. Every problem is a `YamlFileErro
 `parse` composes the document with PyYAML (libyaml's parser where available, YAML 1.2 core resolution of
 plain scalars) and builds ruamel CommentedMap / CommentedSeq objects from the nodes, so `.lc` gives each key's
 and item's position (the layout reader uses it); `load_config` turns a config file into plain data plus a map
-from dotted key paths to positions (`YamlDoc`), and `check_typed` checks that data against a config
-dataclass, so config errors name the line of the key too.
+from dotted key paths to positions (`YamlDoc`).
+
+Anchors, aliases and merge keys work as in YAML 1.1 (`<<: *base`, or `<<: [*a, *b]`): the keys of the merged
+mappings are added where not given explicitly (an explicit key wins; of several merged mappings the first
+wins), and every merged value keeps the position of the text it came from, so an error in a value
+inherited from an anchored mapping names the line inside the anchored text.
 """
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import math
 import os
 import re
 import stat
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, Location
+from ..errors import ConfigError, Location
 
 MAX_CONFIG_BYTES = 1 << 20  # 1 MiB: the largest config file read
 MAX_NODES = 1_000_000  # values (mappings, lists, scalars) in one file, aliases expanded
@@ -204,6 +204,14 @@ _FLOAT_SPECIAL = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan
 _PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "map", "seq")}
 
 
+def _is_merge_key(knode) -> bool:
+    """A plain (unquoted) `<<` key: YAML's merge key."""
+    from yaml.nodes import ScalarNode
+
+    return isinstance(knode, ScalarNode) and knode.value == "<<" and knode.style in (None, "") and \
+        str(knode.tag).endswith(":str")
+
+
 class _Builder:
     """Composed YAML nodes -> CommentedMap / CommentedSeq / scalars, each container knowing its positions."""
 
@@ -222,12 +230,27 @@ class _Builder:
         if isinstance(node, MappingNode):
             out = CommentedMap()
             out._yaml_set_line_col(*_pos(node))
+            explicit = []
+            merged = []
             for knode, vnode in node.value:
                 if isinstance(knode, (MappingNode, SequenceNode)):
                     raise YamlFileError(_loc(self.file, knode), "a mapping key must be a plain name")
+                if _is_merge_key(knode):
+                    merged.extend(self.merge_sources(vnode))
+                else:
+                    explicit.append((knode, vnode))
+            given = set()
+            for knode, _ in explicit:
                 key = self.build(knode)
-                if key in out:
+                if key in given:
                     raise YamlFileError(_loc(self.file, knode), f"duplicate key '{key}'; give each key once")
+                given.add(key)
+            # merged keys first (in the order of the merged mappings), then the explicit ones, which win
+            pairs = [(k, v, True) for k, v in merged] + [(k, v, False) for k, v in explicit]
+            for knode, vnode, inherited in pairs:
+                key = self.build(knode)
+                if inherited and (key in given or key in out):
+                    continue
                 out[key] = self.build(vnode)
                 out._yaml_set_kv_line_col(key, [*_pos(knode), *_pos(vnode)])
             return out
@@ -239,6 +262,26 @@ class _Builder:
                 out._yaml_set_idx_line_col(i, list(_pos(vnode)))
             return out
         return self.scalar(node, tag)
+
+    def merge_sources(self, vnode) -> list:
+        """The (key node, value node) pairs a merge key `<<` brings in: from one mapping (usually an alias) or
+        a list of mappings, the first one's keys winning; nested merge keys are resolved in them."""
+        from yaml.nodes import MappingNode, SequenceNode
+
+        sources = vnode.value if isinstance(vnode, SequenceNode) else [vnode]
+        pairs, seen = [], set()
+        for src in sources:
+            if not isinstance(src, MappingNode):
+                raise YamlFileError(_loc(self.file, src), "a merge key '<<' takes a mapping (e.g. *base) or a list "
+                                                          "of mappings")
+            own = [(k, v) for k, v in src.value if not _is_merge_key(k)]
+            inner = [p for k, v in src.value if _is_merge_key(k) for p in self.merge_sources(v)]
+            for knode, vnode2 in own + inner:
+                name = getattr(knode, "value", None)
+                if isinstance(name, str) and name not in seen:
+                    seen.add(name)
+                    pairs.append((knode, vnode2))
+        return pairs
 
     def scalar(self, node, tag: str):
         v = node.value
@@ -354,158 +397,3 @@ def parse_value(text: str, where: str = "<override>"):
         raise YamlFileError(Location(where), "the value is longer than 4096 characters")
     tree = parse(text, where, max_nodes=10_000)
     return plain(tree, "", {})
-
-
-# ---------------------------------------------------------------------------------------- typed configs
-
-
-def _unwrap(tp):
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return (args[0] if len(args) == 1 else Any), True
-    return tp, False
-
-
-def describe(value) -> str:
-    """How a wrong value reads in a message."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
-
-
-def check_typed(doc: YamlDoc, data, tp, path: str = "", reference: str = "") -> None:
-    """Raise YamlFileError (at the line of the key) where `data` does not fit the config type `tp`: unknown
-    keys, a string where a number is expected (and any other wrong type), non-finite numbers, missing values,
-    and omegaconf interpolations (`${...}`), which configs do not support."""
-    tp, optional = _unwrap(tp)
-    if data is None:
-        if optional or tp is Any:
-            return
-        raise doc.error(path, "a value is required here")
-    if tp is Any:
-        _check_any(doc, data, path)
-        return
-    if dataclasses.is_dataclass(tp):
-        if not isinstance(data, dict):
-            raise doc.error(path, f"expected a mapping of {tp.__name__} keys, got {describe(data)}")
-        hints = typing.get_type_hints(tp)
-        names = [f.name for f in dataclasses.fields(tp)]
-        for k, v in data.items():
-            kp = f"{path}.{k}" if path else str(k)
-            if k not in names:
-                hint = difflib.get_close_matches(str(k), names, n=1, cutoff=0.6)
-                more = f"; did you mean '{hint[0]}'?" if hint else f"; known keys: {', '.join(names)}"
-                ref = f" (see {reference})" if reference else ""
-                raise doc.error(kp, f"unknown key '{k}'{more}{ref}")
-            check_typed(doc, v, hints[k], kp, reference)
-        return
-    origin = typing.get_origin(tp)
-    if origin in (list, tuple):
-        if not isinstance(data, list):
-            raise doc.error(path, f"expected a list, got {describe(data)}")
-        (inner, *_) = typing.get_args(tp) or (Any,)
-        for i, v in enumerate(data):
-            check_typed(doc, v, inner, f"{path}[{i}]", reference)
-        return
-    if origin is dict:
-        if not isinstance(data, dict):
-            raise doc.error(path, f"expected a mapping, got {describe(data)}")
-        _, inner = typing.get_args(tp) or (str, Any)
-        for k, v in data.items():
-            kp = f"{path}.{k}" if path else str(k)
-            if not isinstance(k, str):
-                raise doc.error(kp, f"keys must be names, got {describe(k)}")
-            check_typed(doc, v, inner, kp, reference)
-        return
-    check_scalar(doc, data, tp, path)
-
-
-def check_scalar(doc: YamlDoc, value, tp, path: str) -> None:
-    """A scalar value of type int, float, str or bool, strictly (no conversion between strings and numbers)."""
-    if tp is bool:
-        ok = isinstance(value, bool)
-        want = "true or false"
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        want = "an integer"
-    elif tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        want = "a number"
-        if ok and not math.isfinite(value):
-            raise doc.error(path, f"must be a finite number, got {value}")
-    elif tp is str:
-        ok = isinstance(value, str)
-        want = "a string"
-        if not ok and isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise doc.error(path, f"expected a string, got {describe(value)}; write it in quotes if you mean "
-                                  "the text")
-    else:
-        raise TypeError(f"unsupported config type {tp!r} at {path}")  # a bug in a config dataclass
-    if not ok:
-        raise doc.error(path, f"expected {want}, got {describe(value)}")
-    if isinstance(value, str):
-        _check_string(doc, value, path)
-
-
-def _check_string(doc: YamlDoc, value: str, path: str) -> None:
-    if "${" in value:
-        raise doc.error(path, "interpolations ${...} are not supported in AnyScene configs; write the value")
-    if len(value) > 4096:
-        raise doc.error(path, "a string longer than 4096 characters")
-
-
-def _check_any(doc: YamlDoc, data, path: str) -> None:
-    if isinstance(data, dict):
-        for k, v in data.items():
-            _check_any(doc, v, f"{path}.{k}" if path else str(k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            _check_any(doc, v, f"{path}[{i}]")
-    elif isinstance(data, float) and not math.isfinite(data):
-        raise doc.error(path, f"must be a finite number, got {data}")
-    elif isinstance(data, str):
-        _check_string(doc, data, path)
-
-
-def field_type(tp, dotted: str):
-    """The type of the field at dotted path `dotted` inside config dataclass `tp`, or None when there is no
-    such field (dict fields accept any key)."""
-    for part in dotted.split("."):
-        tp, _ = _unwrap(tp)
-        if dataclasses.is_dataclass(tp):
-            hints = typing.get_type_hints(tp)
-            if part not in hints:
-                return None
-            tp = hints[part]
-        elif typing.get_origin(tp) is dict:
-            tp = (typing.get_args(tp) or (str, Any))[1]
-        elif tp is Any:
-            return Any
-        else:
-            return None
-    return tp
-
-
-def to_structured(doc: YamlDoc, schema, reference: str = ""):
-    """The doc checked against `schema` and merged into its typed defaults (an omegaconf DictConfig)."""
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from .config_io import omegaconf_message
-
-    check_typed(doc, doc.data, schema, "", reference)
-    try:
-        return OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.create(doc.data))
-    except OmegaConfBaseException as e:  # left after check_typed: e.g. a missing value of a nested section
-        key = str(getattr(e, "full_key", "") or "")
-        raise doc.error(key, omegaconf_message(e, reference).removeprefix(f"{key}: ")) from None
