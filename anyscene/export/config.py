@@ -17,6 +17,9 @@ from ..resources import config_dir, resolve
 
 DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
+SENSORS = ("camera", "lidar", "radar")  # sensor kinds a run can simulate (`sensors`)
+# Formats made of camera images or camera maps: not written when no camera is selected.
+CAMERA_FORMATS = ("conditions", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
 RENDERERS = ("raster", "gl", "diffusion")
@@ -85,6 +88,7 @@ class GenerateConfig:
     keyframe_rate: float = 2.0
     camera_timing: str = "synchronous"
     formats: list[str] = field(default_factory=lambda: list(FORMATS))
+    sensors: list[str] = field(default_factory=lambda: list(SENSORS))
     jpeg_quality: int = 90
     grid: str = "occ3d"
     global_offset: str = "auto"
@@ -106,7 +110,12 @@ class GenerateConfig:
         return parse_resolution(self.resolution) if self.resolution else None
 
     def wants(self, fmt: str) -> bool:
-        return fmt in self.formats
+        """Whether format `fmt` is written: listed in `formats` and, for the camera formats, a camera selected."""
+        return fmt in self.formats and (fmt not in CAMERA_FORMATS or self.simulates("camera"))
+
+    def simulates(self, sensor: str) -> bool:
+        """Whether the sensor kind `sensor` (camera, lidar, radar) is simulated and written."""
+        return sensor in self.sensors
 
     def stream_config(self):
         """The scene stream's settings for this run (anyscene.pipeline.config.StreamConfig)."""
@@ -116,16 +125,18 @@ class GenerateConfig:
                             keyframe_rate=self.keyframe_rate, camera_timing=self.camera_timing,
                             max_distance=self.annotation.max_distance, stopped_speed=self.annotation.stopped_speed,
                             grid=self.grid, occupancy=self.wants("occ3d"),
-                            images=self.wants("nuscenes") or self.wants("previews"), renderer=self.renderer,
-                            renderer_config=self.renderer_config(), camera_backend=self.camera_backend,
-                            workers=self.workers)
+                            images=self.simulates("camera") and (self.wants("nuscenes") or self.wants("previews")),
+                            renderer=self.renderer, renderer_config=self.renderer_config(),
+                            camera_backend=self.camera_backend, workers=self.workers, sensors=tuple(self.sensors))
 
     def check_sensors(self):
-        """The run's SensorRig, after checking the rig, resolution, grid, camera backend and renderer."""
-        from ..pipeline.sensors import check_sensors
+        """The run's SensorRig, after checking the rig, resolution, grid, camera backend and renderer: the rig's
+        sensors of the selected kinds only (`sensors`; the LiDAR always)."""
+        from ..pipeline.sensors import check_sensors, select_sensors
 
-        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights, self.camera_backend,
-                             self.raster.style)
+        rig = check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights, self.camera_backend,
+                            self.raster.style)
+        return select_sensors(rig, self.sensors)
 
     def renderer_config(self):
         """The typed config of the chosen renderer (anyscene.render.base.RENDERERS)."""
@@ -222,6 +233,11 @@ def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> 
     need(len(c.formats) > 0, "formats: choose at least one of " + ", ".join(FORMATS))
     for f in NEEDS_NUSCENES:
         need(f not in c.formats or "nuscenes" in c.formats, f"format {f} needs format nuscenes")
+    unknown = [x for x in c.sensors if x not in SENSORS]
+    need(not unknown, f"sensors: unknown {unknown}; choose from {', '.join(SENSORS)}")
+    need(len(set(c.sensors)) == len(c.sensors), f"sensors: {c.sensors} lists a sensor twice")
+    need("lidar" in c.sensors, f"sensors: {c.sensors} has no lidar; keyframes are LiDAR keyframes, so the "
+                               "selection must include lidar (e.g. sensors=[lidar] or [camera, lidar])")
     need(1 <= c.jpeg_quality <= 100, f"jpeg_quality {c.jpeg_quality}: must be 1..100")
     need(c.global_offset in ("auto", "none"), f"global_offset {c.global_offset!r}: choose auto or none")
     need(c.camera_timing in CAMERA_TIMINGS,
