@@ -169,7 +169,7 @@ def validate_sampler_config(c: SamplerConfig, where: str = "sampler config",
     _weights(c.parked_classes, [k for k, v in AGENT_CLASSES.items() if v.kind == "vehicle"], "parked_classes",
              need, allow_zero=True)
     _weights(c.prop_classes, [*STATIC_PROPS, "traffic_cone", "barrier", "bicycle_rack", "pushable_pullable",
-                              "debris"], "prop_classes", need, allow_zero=True)
+                              "debris", "bicycle", "motorcycle"], "prop_classes", need, allow_zero=True)
     for name, value in c.size_spread.items():
         need(name in AGENT_CLASSES, f"size_spread.{name}", f"unknown class; choose from {', '.join(AGENT_CLASSES)}")
         need(0.0 <= value <= MAX_SIZE_SPREAD, f"size_spread.{name}", f"must be within 0..{MAX_SIZE_SPREAD:g}")
