@@ -55,6 +55,7 @@ def map_payload(world) -> dict:
         "lanes": [{"road": road, "lane": lane, "length": _r(line.length),
                    "points": np.round(line.points, 2).tolist()} for (road, lane), line in roads.lanes.items()],
         "crosswalks": [{"id": c.id, "road": c.road, "s": c.s, "width": c.width, "explicit": c.polygon is not None,
+                        "polygon": None if c.polygon is None else [list(p) for p in c.polygon],
                         "polygons": rings(roads.crosswalks.get(c.id))} for c in m.crosswalks],
         "areas": [{"index": i, "class": a.cls, "occ3d": STATIC_CLASSES.get(a.cls, a.cls), "height": a.height,
                    "polygon": [list(p) for p in a.polygon]} for i, a in enumerate(m.areas)],
