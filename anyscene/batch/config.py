@@ -51,6 +51,7 @@ class BatchConfig:
     generate: dict[str, Any] = field(default_factory=dict)  # overrides of the generation config (dotted keys or nested)
     version: Optional[str] = None  # dataset version folder; null = the generation config's
     val_fraction: Optional[float] = None  # share of scenes in the validation split; null = the generation config's
+    sensors: Optional[list[str]] = None  # sensor kinds to simulate and write (camera, lidar, radar); null = the generation config's
     workers: int = 0  # scenes generated at once by local processes; 0 = all local cores
     ray: RayConfig = field(default_factory=RayConfig)
 
@@ -77,7 +78,7 @@ def load_batch_config(path: str | Path, overrides: Sequence[str] = (), options: 
         m = re.match(r"generate: option ([\w.]+)=\S*: (.*)", str(e), re.S)
         if m is None:
             raise
-        key = {"version": "version", "splits.val_fraction": "val_fraction"}.get(m.group(1), f"generate.{m.group(1)}")
+        key = {"version": "version", "splits.val_fraction": "val_fraction", "sensors": "sensors"}.get(m.group(1), f"generate.{m.group(1)}")
         place = provenance.where(key)
         if not place:
             raise
@@ -216,6 +217,8 @@ def generation_config(c: BatchConfig):
         options["version"] = c.version
     if c.val_fraction is not None:
         options["splits.val_fraction"] = c.val_fraction
+    if c.sensors is not None:
+        options["sensors"] = list(c.sensors)
     options["progress"] = False  # the batch shows one bar across scenes
     options["overwrite"] = None
     try:

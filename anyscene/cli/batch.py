@@ -33,6 +33,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
                    help="run only the scenes the manifest records as failed, then merge")
     p.add_argument("--overwrite", action="store_true", help="discard DIR (and its finished scenes) and start over")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--sensors", default=None,
+                   help="comma-separated sensor kinds to simulate and write: camera,lidar,radar (the config's `sensors`)")
     p.add_argument("--report", type=Path, default=None, help="also write the run's report as JSON here")
     p.set_defaults(func=run)
     p.__class__ = TrailingOverrides
@@ -45,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 0:
         raise ConfigError(f"--workers {args.workers}: must be >= 0 (0 = all cores)")
-    cfg = load_batch_config(args.config, args.overrides)
+    from .generate import sensor_list
+
+    options = {"sensors": sensor_list(args.sensors)} if args.sensors is not None else None
+    cfg = load_batch_config(args.config, args.overrides, options)
     report = run_batch(cfg, args.out, ray=args.ray, workers=args.workers, retry_failed_only=args.retry_failed,
                        overwrite=args.overwrite, progress=not args.no_progress)
     print(report.summary(), file=sys.stderr)

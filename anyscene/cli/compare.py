@@ -12,7 +12,9 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
         "Pair the keyframes and boxes of a real nuScenes scene and of its replay (the imported scene generated "
         "again) and write DIR/comparison.json (per class and distance bin: box differences, synthetic/real "
         "LiDAR points per box, 0-point fraction, camera visibility agreement; per sweep: points, range, ring and "
-        "intensity distributions), DIR/boxes.json and PNG plots. See docs/import.md."))
+        "intensity distributions, Chamfer distance of the static points, per-ring return rate, intensity histogram "
+        "distance; cameras: PSNR and SSIM on the held-out odd keyframes over the replay's covered pixels), "
+        "DIR/boxes.json and PNG plots. See docs/import.md."))
     p.add_argument("real", type=Path, metavar="REAL_DATAROOT", help="the real nuScenes dataroot")
     p.add_argument("generated", type=Path, metavar="GENERATED_DATAROOT", help="the generated replay")
     p.add_argument("--out", type=Path, required=True, help="folder for the report (created)")

@@ -33,6 +33,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
     p.add_argument("--keyframe-rate", type=float, default=None, help="annotated keyframes per second, in (0, 100] (2)")
     p.add_argument("--formats", default=None,
                    help="comma-separated subset of nuscenes,lidarseg,occ3d,conditions,infos,previews (all)")
+    p.add_argument("--sensors", default=None,
+                   help="comma-separated sensor kinds to simulate and write: camera,lidar,radar (all); lidar is required")
     p.add_argument("--jpeg-quality", type=int, default=None, help="JPEG quality 1..100 (90)")
     p.add_argument("--grid", default=None, help="occupancy grid name under configs/grid or YAML file (occ3d); at most 16,000,000 voxels")
     p.add_argument("--workers", type=int, default=None, help="file-writing threads, 1..64 (2)")
@@ -58,6 +60,11 @@ def split_inputs(inputs: list[str], trailing: list[str] = ()) -> tuple[list[Path
     return layouts, overrides + list(trailing)
 
 
+def sensor_list(text: str | None) -> list[str] | None:
+    """`--sensors lidar,radar` -> ["lidar", "radar"] (None when not given)."""
+    return [x.strip() for x in text.split(",") if x.strip()] if text is not None else None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..export import generate_dataset, load_config
 
@@ -67,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
         "resolution": args.resolution, "duration": args.duration, "seed": args.seed, "version": args.version,
         "camera_rate": args.camera_rate, "lidar_rate": args.lidar_rate, "keyframe_rate": args.keyframe_rate,
         "formats": [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats is not None else None,
+        "sensors": sensor_list(args.sensors),
         "jpeg_quality": args.jpeg_quality, "grid": args.grid, "workers": args.workers,
         "overwrite": True if args.overwrite else None, "progress": False if args.no_progress else None,
     }

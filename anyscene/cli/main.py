@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edit": ("edit", "edit a layout in the browser: BEV canvas, timeline, live validation, previews"),
     "import": ("import_", "import a recorded scene (nuScenes) as an editable layout and rig"),
     "compare": ("compare", "compare a replayed scene with the real recording, sensor by sensor, box by box"),
+    "stats": ("stats", "annotation statistics of a nuScenes dataroot (class mix, distances, sizes, speeds)"),
 }
 
 

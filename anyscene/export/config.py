@@ -17,6 +17,9 @@ from ..resources import config_dir, resolve
 
 DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
+SENSORS = ("camera", "lidar", "radar")  # sensor kinds a run can simulate (`sensors`)
+# Formats made of camera images or camera maps: not written when no camera is selected.
+CAMERA_FORMATS = ("conditions", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
 CAMERA_BACKENDS = ("raycast", "gl")  # how camera maps are made: ray casting (Embree) or GL rasterisation
@@ -75,6 +78,7 @@ class GenerateConfig:
     keyframe_rate: float = 2.0
     camera_timing: str = "synchronous"
     formats: list[str] = field(default_factory=lambda: list(FORMATS))
+    sensors: list[str] = field(default_factory=lambda: list(SENSORS))
     jpeg_quality: int = 90
     grid: str = "occ3d"
     global_offset: str = "auto"
@@ -96,7 +100,12 @@ class GenerateConfig:
         return parse_resolution(self.resolution) if self.resolution else None
 
     def wants(self, fmt: str) -> bool:
-        return fmt in self.formats
+        """Whether format `fmt` is written: listed in `formats` and, for the camera formats, a camera selected."""
+        return fmt in self.formats and (fmt not in CAMERA_FORMATS or self.simulates("camera"))
+
+    def simulates(self, sensor: str) -> bool:
+        """Whether the sensor kind `sensor` (camera, lidar, radar) is simulated and written."""
+        return sensor in self.sensors
 
     def stream_config(self):
         """The scene stream's settings for this run (anyscene.pipeline.config.StreamConfig)."""
@@ -106,18 +115,20 @@ class GenerateConfig:
                             keyframe_rate=self.keyframe_rate, camera_timing=self.camera_timing,
                             max_distance=self.annotation.max_distance, stopped_speed=self.annotation.stopped_speed,
                             grid=self.grid, occupancy=self.wants("occ3d"),
-                            images=self.wants("nuscenes") or self.wants("previews"), renderer=self.renderer,
-                            renderer_config=self.renderer_config(), camera_backend=self.camera_backend,
-                            workers=self.workers)
+                            images=self.simulates("camera") and (self.wants("nuscenes") or self.wants("previews")),
+                            renderer=self.renderer, renderer_config=self.renderer_config(),
+                            camera_backend=self.camera_backend, workers=self.workers, sensors=tuple(self.sensors))
 
     def check_sensors(self):
         """The run's SensorRig, after checking the rig, resolution, grid and renderer. Where the GL path is
         asked for and no EGL context can be made, switches this config to the raster path (one line on
-        stderr, anyscene.pipeline.sensors.camera_path)."""
-        from ..pipeline.sensors import camera_path, check_sensors
+        stderr, anyscene.pipeline.sensors.camera_path). The rig holds the sensors of the selected kinds only
+        (`sensors`; the LiDAR always)."""
+        from ..pipeline.sensors import camera_path, check_sensors, select_sensors
 
         self.renderer, self.camera_backend = camera_path(self.renderer, self.camera_backend)
-        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.renderer_config())
+        rig = check_sensors(self.rig, self.size, self.grid, self.renderer, self.renderer_config())
+        return select_sensors(rig, self.sensors)
 
     def renderer_config(self):
         """The typed config of the chosen renderer: its section of this config (the registry entry's
@@ -198,6 +209,11 @@ def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> 
     need(len(c.formats) > 0, "formats: choose at least one of " + ", ".join(FORMATS))
     for f in NEEDS_NUSCENES:
         need(f not in c.formats or "nuscenes" in c.formats, f"format {f} needs format nuscenes")
+    unknown = [x for x in c.sensors if x not in SENSORS]
+    need(not unknown, f"sensors: unknown {unknown}; choose from {', '.join(SENSORS)}")
+    need(len(set(c.sensors)) == len(c.sensors), f"sensors: {c.sensors} lists a sensor twice")
+    need("lidar" in c.sensors, f"sensors: {c.sensors} has no lidar; keyframes are LiDAR keyframes, so the "
+                               "selection must include lidar (e.g. sensors=[lidar] or [camera, lidar])")
     need(1 <= c.jpeg_quality <= 100, f"jpeg_quality {c.jpeg_quality}: must be 1..100")
     need(c.global_offset in ("auto", "none"), f"global_offset {c.global_offset!r}: choose auto or none")
     need(c.camera_timing in CAMERA_TIMINGS,

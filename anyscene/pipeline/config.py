@@ -14,7 +14,8 @@ class StreamConfig:
     (m/s) choose and describe the keyframe boxes; `grid` the occupancy grid name or file; `occupancy` whether
     keyframes carry occupancy and its visibility masks; `images` whether cameras are rendered to RGB;
     `renderer` a name of the renderer registry (anyscene.render.base.RENDERERS) with its typed
-    `renderer_config` (None: its defaults); `camera_backend` raycast or gl (the camera maps); `workers` the rendering threads. The defaults are
+    `renderer_config` (None: its defaults); `camera_backend` raycast or gl (the camera maps); `workers` the rendering threads;
+    `sensors` the simulated sensor kinds (camera, lidar, radar; the suite's rig holds only those). The defaults are
     the GL path; without EGL the SensorSuite falls back to raster on ray-cast maps.
     """
 
@@ -31,6 +32,7 @@ class StreamConfig:
     renderer_config: Any = None
     camera_backend: str = "gl"
     workers: int = 2
+    sensors: tuple[str, ...] = ("camera", "lidar", "radar")
 
     @property
     def rates(self) -> tuple[float, float, float]:

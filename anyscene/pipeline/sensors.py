@@ -7,11 +7,13 @@ of camera instants (from the renderer the config names, anyscene.render.base.REN
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Iterator
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..sensors.types import SensorRig
 from .config import StreamConfig
 
 
@@ -50,6 +52,25 @@ def camera_path(renderer: str, camera_backend: str) -> tuple[str, str]:
         _said.add(line)
         print(line, file=sys.stderr, flush=True)
     return fallback
+
+
+@dataclasses.dataclass(frozen=True)
+class SelectedRig(SensorRig):
+    """A SensorRig cut to the selected sensor kinds. `mask_cameras` keeps the rig's cameras when they are not
+    simulated: the Occ3D camera mask is then traced through the occupancy grid from their geometry alone
+    (no image is rendered or written)."""
+
+    mask_cameras: tuple = ()
+
+
+def select_sensors(rig: SensorRig, sensors) -> SensorRig:
+    """`rig` with only the sensor kinds in `sensors` (camera, lidar, radar; the LiDAR always stays): the rig
+    itself when all are selected."""
+    keep_cams, keep_radar = "camera" in sensors, "radar" in sensors
+    if keep_cams and keep_radar:
+        return rig
+    return SelectedRig(rig.name, rig.cameras if keep_cams else (), rig.lidar, rig.radars if keep_radar else (),
+                       mask_cameras=() if keep_cams else tuple(rig.cameras))
 
 
 def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: str, renderer_config=None):
@@ -173,7 +194,10 @@ class SensorSuite:
         """(mask_lidar, mask_camera) uint8 0/1 of the occupancy frame `occ` at time t (s)."""
         from ..sensors.visibility import occupancy_masks
 
-        return occupancy_masks(occ, self.world, self.rig, t, self.scene)
+        rig = self.rig
+        if not rig.cameras and getattr(rig, "mask_cameras", ()):  # cameras not simulated: their geometry only
+            rig = SensorRig(rig.name, rig.mask_cameras, rig.lidar, rig.radars)
+        return occupancy_masks(occ, self.world, rig, t, self.scene)
 
 
 class OccupancyCameras:

@@ -158,7 +158,8 @@ def regular_timeline(duration: float, camera_rate: float, lidar_rate: float, key
     lidar, lidar_key = series(lidar_rate, "lidar_rate")
     nominal, cam_key = series(camera_rate, "camera_rate")
     offsets = offsets_us or {}
-    camera = np.stack([nominal + int(offsets.get(ch, 0)) for ch in channels]).astype(np.int64)
+    camera = np.array([nominal + int(offsets.get(ch, 0)) for ch in channels], dtype=np.int64
+                      ).reshape(len(channels), nominal.size)
     camera_keyframe = np.where(cam_key, np.cumsum(cam_key) - 1, -1).astype(np.int64)
     return Timeline(lidar, lidar_key, lidar[lidar_key], tuple(channels), camera, camera_keyframe,
                     scene_epoch(scene_name))
@@ -202,7 +203,7 @@ def explicit_timeline(recorded, duration: float, channels: tuple[str, ...], scen
         segments.append([t[bounds[k] + 1: bounds[k + 1] + 1] for k in range(keyframes.size)])
     rows = [[] for _ in channels]
     key_marks: list[int] = []
-    for k in range(keyframes.size):
+    for k in range(keyframes.size if channels else 0):  # no cameras (a LiDAR-only run): no camera instants
         m = min(len(seg[k]) for seg in segments)
         for c, seg in enumerate(segments):
             rows[c].extend(seg[k][len(seg[k]) - m:].tolist())

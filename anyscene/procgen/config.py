@@ -18,10 +18,11 @@ from ..resources import config_dir, resolve
 from ..world.static import STATIC_PROPS
 
 CONFIG_DIR = config_dir("sampler")
+MAX_SIZE_SPREAD = 0.3  # largest relative std of box sizes (size_spread)
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
 
 TEMPLATES = ("junction3", "junction4", "junction5", "straight", "curved", "roundabout", "t_junction",
-             "urban_parking")
+             "urban_parking", "car_park")
 WEATHER = ("clear", "overcast", "fog", "rain")
 # Local solar hours of each time-of-day tag: the sampled `environment.time_of_day` lies in the window.
 TIME_OF_DAY_HOURS: dict[str, tuple[float, float]] = {
@@ -101,6 +102,7 @@ class SamplerConfig:
     prop_classes: dict[str, float] = field(default_factory=lambda: {
         "tree": 0.3, "pole": 0.2, "sign": 0.1, "bench": 0.1, "hydrant": 0.05, "traffic_cone": 0.15,
         "barrier": 0.1})  # relative weights of static props along sidewalks
+    size_spread: dict[str, float] = field(default_factory=dict)  # per class: relative std of box sizes (none: class default)
     speeds: SpeedConfig = field(default_factory=SpeedConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
@@ -149,7 +151,10 @@ def validate_sampler_config(c: SamplerConfig, where: str = "sampler config",
     _weights(c.parked_classes, [k for k, v in AGENT_CLASSES.items() if v.kind == "vehicle"], "parked_classes",
              need, allow_zero=True)
     _weights(c.prop_classes, [*STATIC_PROPS, "traffic_cone", "barrier", "bicycle_rack", "pushable_pullable",
-                              "debris"], "prop_classes", need, allow_zero=True)
+                              "debris", "bicycle", "motorcycle"], "prop_classes", need, allow_zero=True)
+    for name, value in c.size_spread.items():
+        need(name in AGENT_CLASSES, f"size_spread.{name}", f"unknown class; choose from {', '.join(AGENT_CLASSES)}")
+        need(0.0 <= value <= MAX_SIZE_SPREAD, f"size_spread.{name}", f"must be within 0..{MAX_SIZE_SPREAD:g}")
     _weights(c.environment.weather, WEATHER, "environment.weather", need)
     _weights(c.environment.time_of_day, tuple(TIME_OF_DAY_HOURS), "environment.time_of_day", need)
     r = c.roads

@@ -102,6 +102,8 @@ def draw_layout(cfg: SamplerConfig, index: int, attempt: int = 0, template: str 
     if ego_route.yield_s is not None:
         tags.append("ego_turn")
     m = net.map
+    if cfg.size_spread:
+        spread_sizes(planner, cfg.size_spread, scene_rng(cfg.seed, index, attempt + SIZE_STREAM))
     layout = Layout(
         name=scene_name(cfg, index), duration=T, seed=int(rng.integers(0, 2 ** 31 - 1)),
         description=(f"procedural {template} scene: {len(planner.agents)} agents, {len(planner.props)} props; "
@@ -111,6 +113,28 @@ def draw_layout(cfg: SamplerConfig, index: int, attempt: int = 0, template: str 
                 props=tuple(planner.props)),
         ego=ego, agents=tuple(planner.agents))
     return layout, counts
+
+
+SIZE_STREAM = 1_000_003  # the sizes draw from their own random stream: the rest of a scene stays as without them
+
+
+def spread_sizes(planner: Planner, spread: dict[str, float], rng: np.random.Generator) -> None:
+    """Give every agent and prop of a class in `spread` its own box size: the class default scaled by
+    1 + spread * z (one z ~ N(0, 1) clipped to ±2 per object for all three sides, as real vehicles of a class
+    differ mostly in overall scale). A scene whose grown boxes touch fails validation and is drawn again."""
+    import dataclasses
+
+    from ..classes import AGENT_CLASSES
+
+    def scaled(obj):
+        sigma = spread.get(obj.cls)
+        if not sigma or obj.size is not None:
+            return obj
+        f = 1.0 + sigma * float(np.clip(rng.standard_normal(), -2.0, 2.0))
+        return dataclasses.replace(obj, size=tuple(round(v * f, 3) for v in AGENT_CLASSES[obj.cls].size))
+
+    planner.agents[:] = [scaled(a) for a in planner.agents]
+    planner.props[:] = [scaled(p) for p in planner.props]
 
 
 def _on_multilane(net, agent) -> bool:

@@ -211,7 +211,24 @@ def urban_parking(cfg: SamplerConfig, rng: np.random.Generator) -> Blueprint:
                      crosswalk_arms=["main"], urban=True)
 
 
+def car_park(cfg: SamplerConfig, rng: np.random.Generator) -> Blueprint:
+    """A car park: a slow two-way aisle between two rows of parking strips on each side (vehicles parked
+    along them, head to tail), a zebra crossing, buildings around."""
+    d = _Drawer(cfg, rng)
+    limit = round(min(d.speed_limit, 5.6), 2)  # walking-pace driving in a car park
+    a = arm_length(cfg, limit)
+    main = d.road("main", [(-a, 0.0), (a, 0.0)], (3, 3), speed_limit=limit, sidewalk=round(max(d.sidewalk, 3.0), 2))
+    w = main.lane_width
+    areas = []
+    for side in (-1, 1):
+        strip = np.array([(-a, side * w), (a, side * w), (a, side * 3 * w), (-a, side * 3 * w)]) @ d.R.T
+        areas.append(Area(cls="parking", polygon=_pts(strip if side > 0 else strip[::-1])))
+    return Blueprint("car_park", [main], {"main"}, [], parking={("main", 2), ("main", 3), ("main", -2), ("main", -3)},
+                     areas=areas, crosswalk_arms=["main"], urban=True)
+
+
 TEMPLATE_BUILDERS = {
     "junction3": junction3, "junction4": junction4, "junction5": junction5, "straight": straight,
     "curved": curved, "roundabout": roundabout, "t_junction": t_junction, "urban_parking": urban_parking,
+    "car_park": car_park,
 }

@@ -5,6 +5,11 @@ Pairing: keyframes at the same time since each scene's first keyframe (±0.2 s);
 the real one shifted by whole metres (measured from the ego poses); boxes within a keyframe by optimal
 assignment on ground-plane centre distance among boxes of the same class (≤ 2 m). Distances are planar, real box
 centre to real ego. Ratios are synthetic / real `num_lidar_pts` over real boxes with at least one point.
+
+Per paired sweep and in total (anyscene.replay.metrics): Chamfer distance of the static points (outside every
+annotated box, in the real global frame; median and p90), per-ring return rate, intensity histogram distance.
+Cameras: PSNR and SSIM of the replay against the real images on the held-out (odd) keyframes, over the pixels
+where the replay's depth map hits non-sky geometry, with that coverage.
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ from scipy.stats import spearmanr
 from ..errors import DatasetError
 from ..importers.nuscenes.categories import agent_class
 from .datasets import Dataset, frame_shift, open_dataset, pair_boxes, pair_keyframes
-from .lidar import INTENSITY_BINS, RANGE_BINS, RINGS, read_sweep, sweep_stats
+from .lidar import INTENSITY_BINS, MIN_RETURN_RANGE, RANGE_BINS, RINGS, read_sweep, sweep_stats
+from .metrics import (chamfer_distances, distance_stats, histogram_distance, psnr, ring_return_rate, ssim,
+                      static_mask)
 from .plots import write_plots
 
 DISTANCE_BINS = ((0.0, 10.0), (10.0, 20.0), (20.0, 30.0), (30.0, 50.0), (50.0, float("inf")))
@@ -116,6 +123,11 @@ def _stats(boxes: list[BoxPair]) -> dict:
         res["d_z"]["mean"] = float(np.mean([b.d_z for b in m]))
     seen = [b for b in m if b.real_pts > 0]
     res["real_boxes_with_points"] = len(seen)
+    if m:
+        res["points_per_box"] = {"real_mean": float(np.mean([b.real_pts for b in m])),
+                                 "synthetic_mean": float(np.mean([b.syn_pts for b in m])),
+                                 "real_zero_fraction": float(np.mean([b.real_pts == 0 for b in m])),
+                                 "synthetic_zero_fraction": float(np.mean([b.syn_pts == 0 for b in m]))}
     if seen:
         ratio = np.array([b.syn_pts / b.real_pts for b in seen])
         q25, q50, q75 = np.percentile(ratio, [25, 50, 75])
@@ -151,7 +163,7 @@ def box_report(boxes: list[BoxPair]) -> dict:
     return out
 
 
-def lidar_report(real: Dataset, syn: Dataset, pairs) -> dict:
+def lidar_report(real: Dataset, syn: Dataset, pairs, shift: np.ndarray | None = None) -> dict:
     """Sweep statistics of the paired keyframes whose LiDAR files exist on both sides (returns only, see
     lidar.py)."""
     rows = []
@@ -179,6 +191,97 @@ def lidar_report(real: Dataset, syn: Dataset, pairs) -> dict:
                      "intensity_fraction": (inten / max(inten.sum(), 1)).tolist(),
                      "median_range_m": float(_hist_median(rng, RANGE_BINS))}
     out["points_ratio_median"] = float(np.median([r[1].points / max(r[0].points, 1) for r in rows]))
+    out.update(sweep_metrics(real, syn, pairs, np.zeros(2) if shift is None else shift))
+    return out
+
+
+def _global_returns(ds: Dataset, sd_token: str) -> tuple[np.ndarray, np.ndarray]:
+    """(returns (N, 5) in the LiDAR frame, their (N, 3) global positions) of a LIDAR_TOP sample_data."""
+    from nuscenes.utils.geometry_utils import transform_matrix
+    from pyquaternion import Quaternion
+
+    sd = ds.nusc.get("sample_data", sd_token)
+    pts = read_sweep(ds.root / sd["filename"])
+    pts = pts[np.linalg.norm(pts[:, :3], axis=1) >= MIN_RETURN_RANGE]
+    cs = ds.nusc.get("calibrated_sensor", sd["calibrated_sensor_token"])
+    pose = ds.nusc.get("ego_pose", sd["ego_pose_token"])
+    m = transform_matrix(pose["translation"], Quaternion(pose["rotation"])) @ transform_matrix(
+        cs["translation"], Quaternion(cs["rotation"]))
+    return pts, pts[:, :3].astype(np.float64) @ m[:3, :3].T + m[:3, 3]
+
+
+def sweep_metrics(real: Dataset, syn: Dataset, pairs, shift: np.ndarray) -> dict:
+    """Per paired keyframe sweep and in total: Chamfer distance of the static points (outside every annotated box
+    of its own dataset, in the real global frame), per-ring return rate, intensity histogram distance."""
+    per, pooled = [], []
+    for i, j in pairs:
+        toks = (real.samples[i]["data"]["LIDAR_TOP"], syn.samples[j]["data"]["LIDAR_TOP"])
+        paths = [ds.root / ds.nusc.get("sample_data", t)["filename"] for ds, t in zip((real, syn), toks)]
+        if not all(p.is_file() for p in paths):
+            continue
+        (rp, rg), (sp, sg) = _global_returns(real, toks[0]), _global_returns(syn, toks[1])
+        rs = rg[static_mask(rg, real.nusc.get_boxes(toks[0]))]
+        ss = sg[static_mask(sg, syn.nusc.get_boxes(toks[1]))] + np.array([*shift, 0.0])
+        d = chamfer_distances(rs, ss)
+        pooled.append(d)
+        per.append({"keyframe": int(i), "real_points": int(len(rp)), "synthetic_points": int(len(sp)),
+                    "static_points": [int(len(rs)), int(len(ss))], "chamfer_static_m": distance_stats(d),
+                    "ring_return_rate": {"real": ring_return_rate(rp, RINGS).tolist(),
+                                         "synthetic": ring_return_rate(sp, RINGS).tolist()},
+                    "intensity_distance": histogram_distance(np.histogram(rp[:, 3], INTENSITY_BINS)[0],
+                                                             np.histogram(sp[:, 3], INTENSITY_BINS)[0])})
+    if not per:
+        return {"per_sweep": []}
+    d = np.concatenate(pooled)
+    d = d[np.isfinite(d)]
+    rr = np.array([p["ring_return_rate"]["real"] for p in per])
+    sr = np.array([p["ring_return_rate"]["synthetic"] for p in per])
+    return {"per_sweep": per,
+            "chamfer_static_m": {"median": float(np.median(d)) if d.size else None,
+                                 "p90": float(np.percentile(d, 90)) if d.size else None},
+            "ring_return_rate": {"real": rr.mean(axis=0).tolist(), "synthetic": sr.mean(axis=0).tolist()},
+            "intensity_distance": {"median": float(np.nanmedian([p["intensity_distance"] for p in per]))}}
+
+
+def camera_report(real: Dataset, syn: Dataset, pairs) -> dict:
+    """PSNR and SSIM of the replay's camera images against the real ones on the held-out (odd) keyframes, over
+    the pixels the replay's depth map puts on non-sky geometry (conditions/<CHANNEL>/<token>.npz), with that
+    coverage. Without depth maps in the replay, says so."""
+    from PIL import Image
+
+    from ..classes import FREE
+
+    rows, missing = [], 0
+    for i, j in pairs:
+        if i % 2 == 0:
+            continue
+        for ch, stok in syn.samples[j]["data"].items():
+            sd = syn.nusc.get("sample_data", stok)
+            if sd["sensor_modality"] != "camera" or ch not in real.samples[i]["data"]:
+                continue
+            cond = syn.root / "conditions" / ch / f"{stok}.npz"
+            if not cond.is_file():
+                missing += 1
+                continue
+            with np.load(cond) as z:
+                cover = (z["depth"] > 0) & (z["semantic"] != FREE)
+            rsd = real.nusc.get("sample_data", real.samples[i]["data"][ch])
+            with Image.open(syn.root / sd["filename"]) as im:
+                syn_im = np.asarray(im.convert("RGB"))
+            with Image.open(real.root / rsd["filename"]) as im:
+                real_im = np.asarray(im.convert("RGB").resize((syn_im.shape[1], syn_im.shape[0]), Image.BILINEAR))
+            rows.append({"keyframe": int(i), "channel": ch, "coverage": float(cover.mean()),
+                         "psnr_db": psnr(real_im, syn_im, cover), "ssim": ssim(real_im, syn_im, cover)})
+    out = {"held_out": "odd keyframes", "images": len(rows)}
+    if missing and not rows:
+        out["note"] = ("the replay has no depth maps (generate it with the conditions format): PSNR and SSIM "
+                       "over the covered pixels cannot be computed")
+        return out
+    if rows:
+        ok = [r for r in rows if np.isfinite(r["psnr_db"])]
+        out.update({"per_image": rows, "coverage_mean": float(np.mean([r["coverage"] for r in rows])),
+                    "psnr_db_median": float(np.median([r["psnr_db"] for r in ok])) if ok else None,
+                    "ssim_median": float(np.nanmedian([r["ssim"] for r in rows]))})
     return out
 
 
@@ -205,7 +308,8 @@ def compare_datasets(real_root, generated_root, *, real_version: str | None = No
               "keyframes": {"real": len(real.samples), "generated": len(syn.samples), "paired": len(pairs)},
               "frame_shift_m": shift.tolist(),
               "distance_bins_m": [_bin_name(lo, hi) for lo, hi in DISTANCE_BINS],
-              "boxes": box_report(boxes), "lidar": lidar_report(real, syn, pairs)}
+              "boxes": box_report(boxes), "lidar": lidar_report(real, syn, pairs, shift),
+              "cameras": camera_report(real, syn, pairs)}
     return report, boxes
 
 

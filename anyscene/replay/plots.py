@@ -1,5 +1,5 @@
 """Plots of a replay comparison (matplotlib, Agg backend): the per-box LiDAR ratio per class, points per sweep,
-range, ring and intensity distributions."""
+range, ring and intensity distributions, Chamfer distance per sweep, per-ring return rate, camera PSNR and SSIM."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,6 +53,33 @@ def write_plots(report: dict, boxes: list, out: Path) -> list[Path]:
         ax.set_ylabel("points per sweep")
         ax.legend()
         files.append(_save(fig, out / "points_per_sweep.png"))
+    per = lid.get("per_sweep") or []
+    if per:
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        k = [p["keyframe"] for p in per]
+        ax.plot(k, [p["chamfer_static_m"]["median"] for p in per], ".-", label="median")
+        ax.plot(k, [p["chamfer_static_m"]["p90"] for p in per], ".-", label="p90")
+        ax.set_xlabel("real keyframe")
+        ax.set_ylabel("Chamfer distance, static points (m)")
+        ax.legend()
+        files.append(_save(fig, out / "chamfer_static.png"))
+        fig, ax = plt.subplots(figsize=(7, 3.5))
+        for side in ("real", "synthetic"):
+            ax.plot(lid["ring_return_rate"][side], ".-", label=side)
+        ax.set_xlabel("ring index")
+        ax.set_ylabel("returns per firing")
+        ax.legend()
+        files.append(_save(fig, out / "ring_return_rate.png"))
+    cams = report.get("cameras", {}).get("per_image") or []
+    if cams:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.5))
+        channels = sorted({c["channel"] for c in cams})
+        for ax, key, label in ((a1, "psnr_db", "PSNR (dB)"), (a2, "ssim", "SSIM")):
+            ax.boxplot([[c[key] for c in cams if c["channel"] == ch and np.isfinite(c[key])] for ch in channels],
+                       tick_labels=channels)
+            ax.set_ylabel(label + " over covered pixels")
+            ax.tick_params(axis="x", labelrotation=35, labelsize=7)
+        files.append(_save(fig, out / "camera_psnr_ssim.png"))
     return files
 
 

@@ -26,7 +26,7 @@ def replay(real_root, tmp_path_factory) -> Path:
     assert main(["import", "nuscenes", str(real_root), "--version", "v1.0-real", "--scene", "scene-0916",
                  "--out", str(tmp / "s.yaml"), "--rig-out", str(tmp / "rig.yaml")]) == 0
     assert main(["generate", str(tmp / "s.yaml"), "--out", str(tmp / "gen"), "--rig", str(tmp / "rig.yaml"),
-                 "--resolution", "160x90", "--duration", "1.5", "--formats", "nuscenes", "--no-progress",
+                 "--resolution", "160x90", "--duration", "1.5", "--formats", "nuscenes,conditions", "--no-progress",
                  "annotation.require_observation=false"]) == 0
     return tmp / "gen"
 
@@ -49,6 +49,13 @@ def test_real_against_itself_is_exact(real_root):
     assert lid["sweeps"] == 41 and lid["points_ratio_median"] == 1.0
     assert lid["real"] == lid["synthetic"]
     assert lid["real"]["records_per_sweep_median"] > lid["real"]["points_per_sweep"]["median"]  # no-returns
+    assert lid["chamfer_static_m"] == {"median": 0.0, "p90": 0.0} and lid["intensity_distance"]["median"] == 0.0
+    assert lid["ring_return_rate"]["real"] == lid["ring_return_rate"]["synthetic"]
+    assert 0.5 < np.mean(lid["ring_return_rate"]["real"]) <= 1.0
+    assert len(lid["per_sweep"]) == 41 and all(s["static_points"][0] < s["real_points"] for s in lid["per_sweep"])
+    assert a["points_per_box"]["real_mean"] == a["points_per_box"]["synthetic_mean"]
+    cams = report["cameras"]
+    assert cams["images"] == 0 and "no depth maps" in cams["note"]  # a real dataroot has no condition maps
 
 
 def test_replay_comparison_cli_writes_json_and_plots(real_root, replay, tmp_path, capsys):
@@ -66,11 +73,18 @@ def test_replay_comparison_cli_writes_json_and_plots(real_root, replay, tmp_path
     assert -1.0 <= a["spearman"] <= 1.0
     lid = report["lidar"]
     assert lid["sweeps"] == 4 and len(lid["real"]["ring_fraction"]) == 32
+    assert 0.0 < lid["chamfer_static_m"]["median"] <= lid["chamfer_static_m"]["p90"] < 5.0  # same street, metres
+    assert 0.0 < lid["intensity_distance"]["median"] < 1.0 and len(lid["per_sweep"]) == 4
+    cams = report["cameras"]
+    assert cams["held_out"] == "odd keyframes" and cams["images"] == 2 * 6  # keyframes 1 and 3, six cameras
+    assert 0.0 < cams["coverage_mean"] < 1.0 and 0.0 < cams["psnr_db_median"] < 40.0
+    assert -1.0 <= cams["ssim_median"] <= 1.0
     assert sum(lid["synthetic"]["range_fraction"]) == pytest.approx(1.0)
     boxes = json.loads((out / "boxes.json").read_text())
     assert len(boxes) == a["real_boxes"]
     for name in ("lidar_ratio_by_class.png", "lidar_points_per_box.png", "range_histogram.png",
-                 "ring_coverage.png", "intensity_histogram.png", "points_per_sweep.png"):
+                 "ring_coverage.png", "intensity_histogram.png", "points_per_sweep.png", "chamfer_static.png",
+                 "ring_return_rate.png", "camera_psnr_ssim.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["compare", str(real_root), str(replay), "--out", str(out)]) == 2  # exists
 
