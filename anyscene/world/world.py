@@ -95,8 +95,10 @@ class World:
     """A compiled scene. Build it with `World.compile(layout)`; it holds no per-frame state, so frames can be
     produced in any order and two worlds can live in one process."""
 
-    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack]):
+    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack],
+                 background=None):
         self.layout = layout
+        self.background = background  # anyscene.world.background.Background of `map.background`, or None
         self.roads = roads
         self.static = static
         self.agents = agents
@@ -116,7 +118,12 @@ class World:
         agents = agents if agents is not None else compile_agents(layout, roads)
         extent = layout.map.extent or _default_extent(layout, roads, agents)
         static = compile_static(layout.map, roads, extent)
-        return cls(layout, roads, static, agents)
+        background = None
+        if layout.map.background:
+            from .background import load_background
+
+            background = load_background(layout.map.background)
+        return cls(layout, roads, static, agents, background)
 
     @property
     def duration(self) -> float:

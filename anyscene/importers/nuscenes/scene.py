@@ -46,21 +46,28 @@ VELOCITY_BASELINE = 0.05  # s: ego velocities are central differences over ± th
 @dataclass(frozen=True)
 class ImportedScene:
     """An imported scene: its `layout`, its sensor `rig` (a rig file's content, configs/rigs format), the text
-    `rig_yaml` of that file, and `warnings` about what could not be imported as recorded."""
+    `rig_yaml` of that file, `warnings` about what could not be imported as recorded, and the reconstructed
+    `background` (or None) that `layout.map.background` names."""
 
     layout: Layout
     rig: dict
     rig_yaml: str
     warnings: tuple[str, ...]
+    background: object = None  # anyscene.world.background.Background when reconstructed (layout.map.background)
 
 
-def import_nuscenes(dataroot: str | Path, version: str, scene: str, *, map_margin: float = MAP_MARGIN
-                    ) -> ImportedScene:
-    """Import scene `scene` of the nuScenes dataroot `dataroot` (version folder `version`).
+def import_nuscenes(dataroot: str | Path, version: str, scene: str, *, map_margin: float = MAP_MARGIN,
+                    background: str | None = None, colour_keyframes: str = "all") -> ImportedScene:
+    """Import scene `scene` of the nuScenes dataroot `dataroot` (version folder `version`). With `background`
+    (the file name the layout will reference, relative to the layout file), the static world is reconstructed
+    from the recorded LiDAR sweeps and coloured from the keyframes `colour_keyframes` ("all" or "even"),
+    see background.py.
 
     Raises DatasetError (naming the file and record) for missing or broken tables, an unknown scene, missing
-    records; a missing map file only gives a warning (the layout then has no drivable area)."""
-    return import_scene(read_tables(dataroot, version), scene, map_margin=map_margin)
+    records, a scene without any readable LiDAR file when reconstructing; a missing map file only gives a
+    warning (the layout then has no drivable area)."""
+    return import_scene(read_tables(dataroot, version), scene, map_margin=map_margin, background=background,
+                        colour_keyframes=colour_keyframes)
 
 
 def _us_to_s(us: int) -> float:
@@ -134,8 +141,11 @@ class _Scene:
         return self.modality.get(ch) == "camera" or (ch.startswith("CAM") and not self.modality.get(ch))
 
 
-def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_MARGIN) -> ImportedScene:
+def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_MARGIN,
+                 background: str | None = None, colour_keyframes: str = "all") -> ImportedScene:
     """Import scene `name` from loaded tables (see `import_nuscenes`)."""
+    if colour_keyframes not in ("all", "even"):
+        raise ValueError(f"colour_keyframes must be 'all' or 'even', got {colour_keyframes!r}")
     sc = _Scene(tables, name)
     warnings: list[str] = []
     ego_xy = _ego_poses(sc)
@@ -152,10 +162,21 @@ def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_M
         timeline=_timeline(sc), source=Source(dataset="nuscenes", version=tables.version, scene=name,
                                               dataroot_name=tables.dataroot.resolve().name, origin=origin))
     rig = _rig(sc, warnings)
+    bg = None
+    if background is not None:
+        import dataclasses
+
+        from .background import reconstruct
+
+        if sc.duration < 0.4:
+            raise DatasetError(f"{tables.file('sample')}: scene '{name}' lasts {sc.duration:.2f} s (fewer than two "
+                               "keyframes); too short to reconstruct a background")
+        bg = reconstruct(sc, layout, origin, colour_keyframes=colour_keyframes, warnings=warnings)
+        layout = dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=background))
     header = RIG_HEADER.format(scene=name, logfile=sc.log.get("logfile", "?"), vehicle=sc.log.get("vehicle", "?"))
     from .rig import dump_rig
 
-    return ImportedScene(layout, rig, dump_rig(rig, header), tuple(warnings))
+    return ImportedScene(layout, rig, dump_rig(rig, header), tuple(warnings), bg)
 
 
 def _ego_poses(sc: _Scene) -> list[tuple[float, ...]]:
