@@ -35,6 +35,7 @@ from ...world.background import Background
 VOXEL = 0.2  # m: structure voxel (one surfel each)
 GROUND_RES = 0.5  # m: ground height-field cell
 OPENING = 4.0  # m: width of the grey opening that removes what stands on the ground
+LOW_RANK = 0.1  # quantile of a cell's point heights taken as its low height
 GROUND_BAND = (-0.3, 0.2)  # m around the opened lower envelope that counts as ground
 FILL_REACH = 6.0  # m: ground holes filled from the nearest ground cell up to this distance
 EGO_MARGIN = 0.3  # m the ego's box grows by when removing its own returns
@@ -177,30 +178,32 @@ def reconstruct(sc, layout, origin, *, colour_keyframes: str = "all", warnings: 
     ego_box = (np.array([-ego.rear_overhang - EGO_MARGIN, -width / 2 - EGO_MARGIN, -1.0]),
                np.array([length - ego.rear_overhang + EGO_MARGIN, width / 2 + EGO_MARGIN, height + EGO_MARGIN]))
     pts, cols, wts, n_sweeps, origins = [], [], [], 0, []
+    ground: list[np.ndarray] = []  # per sweep (M, 6): x, y, z, intensity, t, distance from the sensor
     total = 0
     for sw in _sweeps(sc, world, origin, ego_box, warnings):
         n_sweeps += 1
         origins.append(sw.origin)
-        pts.append(sw.points)
-        cols.append(np.stack([sw.intensity, np.full(len(sw.points), sw.t)], 1))
-        wts.append(np.ones(len(sw.points)))
-        total += len(sw.points)
+        is_g, env = _sweep_ground(sw.points)
+        above = ~is_g & (sw.points[:, 2] > env + GROUND_BAND[1]) & (sw.points[:, 2] < env + MAX_HEIGHT)
+        dist = np.hypot(*(sw.points[is_g, :2] - sw.origin[:2]).T)
+        ground.append(np.column_stack([sw.points[is_g], sw.intensity[is_g], np.full(dist.size, sw.t), dist]))
+        pts.append(sw.points[above])
+        cols.append(np.stack([sw.intensity[above], np.full(int(above.sum()), sw.t)], 1))
+        wts.append(np.ones(int(above.sum())))
+        total += int(above.sum())
         if total > REDUCE_AT:
             p, c, w = _voxel_mean(np.vstack(pts), np.vstack(cols), np.concatenate(wts), FINE)
             pts, cols, wts, total = [p], [c], [w], len(p)
-    from .tables import field  # noqa: F401  (tables already checked by the scene walk)
-
     if n_sweeps == 0:
         raise DatasetError(f"{sc.tables.file('sample_data')}: scene '{sc.name}' has no readable LIDAR_TOP file "
                            f"under {sc.tables.dataroot}; the background needs at least one")
     p, c, w = np.vstack(pts), np.vstack(cols), np.concatenate(wts)
-    if len(p) < MIN_POINTS:
-        raise DatasetError(f"{sc.tables.file('sample_data')}: scene '{sc.name}' has only {len(p)} static LiDAR "
-                           f"points in {n_sweeps} sweep(s); a reconstruction needs at least {MIN_POINTS}")
-    g = _ground(p, c, w, world)
-    struct = p[:, 2] > g.height_at(p[:, 0], p[:, 1]) + GROUND_BAND[1]
-    struct &= p[:, 2] < g.height_at(p[:, 0], p[:, 1]) + MAX_HEIGHT
-    s = _surfels(p[struct], c[struct], w[struct], g, np.array(origins))
+    gp = np.vstack(ground)
+    if len(p) + len(gp) < MIN_POINTS:
+        raise DatasetError(f"{sc.tables.file('sample_data')}: scene '{sc.name}' has only {len(p) + len(gp)} static "
+                           f"LiDAR points in {n_sweeps} sweep(s); a reconstruction needs at least {MIN_POINTS}")
+    g = _ground(gp, world)
+    s = _surfels(p, c, w, g, np.array(origins))
     bg = Background(ground_origin=g.origin, ground_res=GROUND_RES, ground_z=g.z, ground_cls=g.cls,
                     ground_colour=np.full(g.z.shape + (3,), 128, np.uint8), ground_intensity=g.intensity,
                     surfel_pole=s["pole"], surfel_center=s["center"], surfel_normal=s["normal"],
@@ -228,27 +231,51 @@ class _Ground:
         return np.where(np.isfinite(out), out, np.inf)
 
 
-def _ground(p, c, w, world) -> _Ground:
+def _sweep_ground(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ground points (N,) bool of one sweep's world points (N, 3) and the lower envelope (N,) under each point:
+    per cell the LOW_RANK-quantile height (stray returns below the ground do not drag it down), a grey opening
+    over OPENING m. Per sweep, because a recording's heights are only consistent within one sweep (nuScenes
+    ego poses have z = 0 wherever the road is, so one place seen from far away and from close by gets two
+    heights)."""
     from scipy import ndimage
 
-    lo = np.floor(p[:, :2].min(axis=0)) - 1.0
+    lo = np.floor(p[:, :2].min(axis=0))
     ij = np.floor((p[:, :2] - lo) / GROUND_RES).astype(np.int64)
     nx, ny = ij.max(axis=0) + 1
     flat = ij[:, 0] * ny + ij[:, 1]
-    zmin = np.full(nx * ny, np.inf)
-    np.minimum.at(zmin, flat, p[:, 2])
-    zmin = zmin.reshape(nx, ny)
-    have = np.isfinite(zmin)
-    # Fill empty cells from their nearest neighbour before the opening, so gaps do not erode the envelope.
-    _, idx = ndimage.distance_transform_edt(~have, return_indices=True)
-    filled = zmin[idx[0], idx[1]]
+    order = np.lexsort((p[:, 2], flat))
+    fs, zs = flat[order], p[order, 2]
+    first = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]])
+    n_in = np.diff(np.r_[first, len(fs)])
+    low = np.full(nx * ny, np.inf)
+    low[fs[first]] = zs[first + (LOW_RANK * n_in).astype(np.int64)]
+    low = low.reshape(nx, ny)
+    _, idx = ndimage.distance_transform_edt(~np.isfinite(low), return_indices=True)
     k = max(3, int(round(OPENING / GROUND_RES)) | 1)
-    env = ndimage.grey_opening(filled, size=(k, k))
-    e = env.reshape(-1)[flat]
-    is_g = (p[:, 2] >= e + GROUND_BAND[0]) & (p[:, 2] <= e + GROUND_BAND[1])
-    gf, gz = flat[is_g], p[is_g, 2]
+    env = ndimage.grey_opening(low[idx[0], idx[1]], size=(k, k)).reshape(-1)[flat]
+    return (p[:, 2] >= env + GROUND_BAND[0]) & (p[:, 2] <= env + GROUND_BAND[1]), env
+
+
+def _ground(gp: np.ndarray, world) -> _Ground:
+    """The height field from every sweep's ground points gp (N, 6) [x, y, z, intensity, t, distance]: each
+    cell's height is the median of the ground points of the sweep that saw it from closest (so it agrees with
+    the recording where the ego was nearest), holes filled from the nearest cell up to FILL_REACH."""
+    from scipy import ndimage
+
+    lo = np.floor(gp[:, :2].min(axis=0)) - 1.0
+    ij = np.floor((gp[:, :2] - lo) / GROUND_RES).astype(np.int64)
+    nx, ny = ij.max(axis=0) + 1
+    flat = ij[:, 0] * ny + ij[:, 1]
+    best_d = np.full(nx * ny, np.inf)
+    np.minimum.at(best_d, flat, gp[:, 5])
+    best_t = np.full(nx * ny, np.nan)
+    at_best = gp[:, 5] == best_d[flat]
+    best_t[flat[at_best]] = gp[at_best, 4]
+    keep = gp[:, 4] == best_t[flat]
+    gf, gz = flat[keep], gp[keep, 2]
+    gi, gtime = gp[keep, 3], gp[keep, 4]
     order = np.lexsort((gz, gf))
-    gf, gz = gf[order], gz[order]
+    gf, gz, gi, gtime = gf[order], gz[order], gi[order], gtime[order]
     starts = np.flatnonzero(np.r_[True, gf[1:] != gf[:-1]])
     counts = np.diff(np.r_[starts, len(gf)])
     med = gz[starts + counts // 2]
@@ -257,9 +284,9 @@ def _ground(p, c, w, world) -> _Ground:
     resid = np.abs(gz - np.repeat(med, counts))
     spread = np.full(nx * ny, np.nan)
     spread[gf[starts]] = np.add.reduceat(resid, starts) / counts
-    wi = np.bincount(gf, c[is_g][order, 0] * w[is_g][order], nx * ny)
-    wt = np.bincount(gf, c[is_g][order, 1] * w[is_g][order], nx * ny)
-    ws = np.bincount(gf, w[is_g][order], nx * ny)
+    ws = np.bincount(gf, None, nx * ny)
+    wi = np.bincount(gf, gi, nx * ny)
+    wt = np.bincount(gf, gtime, nx * ny)
     z, spread = z.reshape(nx, ny), spread.reshape(nx, ny)
     known = np.isfinite(z)
     dist, idx = ndimage.distance_transform_edt(~known, return_indices=True)
