@@ -35,6 +35,7 @@ from ...world.background import Background
 VOXEL = 0.2  # m: structure voxel (one surfel each)
 GROUND_RES = 0.5  # m: ground height-field cell
 OPENING = 4.0  # m: width of the grey opening that removes what stands on the ground
+GROUND_RANGE = 35.0  # m from the sensor within which a sweep's ground points count (farther: sparse, grazing)
 LOW_RANK = 0.1  # quantile of a cell's point heights taken as its low height
 GROUND_BAND = (-0.3, 0.2)  # m around the opened lower envelope that counts as ground
 FILL_REACH = 6.0  # m: ground holes filled from the nearest ground cell up to this distance
@@ -183,10 +184,12 @@ def reconstruct(sc, layout, origin, *, colour_keyframes: str = "all", warnings: 
     for sw in _sweeps(sc, world, origin, ego_box, warnings):
         n_sweeps += 1
         origins.append(sw.origin)
-        is_g, env = _sweep_ground(sw.points)
+        is_g, env = _sweep_ground(sw.points, sw.origin[:2])
         above = ~is_g & (sw.points[:, 2] > env + GROUND_BAND[1]) & (sw.points[:, 2] < env + MAX_HEIGHT)
         dist = np.hypot(*(sw.points[is_g, :2] - sw.origin[:2]).T)
         ground.append(np.column_stack([sw.points[is_g], sw.intensity[is_g], np.full(dist.size, sw.t), dist]))
+        if sw.keyframe:
+            ground.append(_box_footprints(world, sw.t))
         pts.append(sw.points[above])
         cols.append(np.stack([sw.intensity[above], np.full(int(above.sum()), sw.t)], 1))
         wts.append(np.ones(int(above.sum())))
@@ -231,7 +234,25 @@ class _Ground:
         return np.where(np.isfinite(out), out, np.inf)
 
 
-def _sweep_ground(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _box_footprints(world, t: float) -> np.ndarray:
+    """Ground samples (M, 6) [x, y, z, intensity, t, distance] under every box present at keyframe t: the
+    recorded box bottom on a GROUND_RES grid over its footprint, with distance -1 so that they decide their
+    cells (the annotation says the object stands there; the LiDAR sees no ground under a car)."""
+    st = world.states(t)
+    out = []
+    for i in np.flatnonzero(st.present):
+        l, w, h = st.size[i]
+        u, v = np.meshgrid(np.arange(-l / 2, l / 2 + 1e-9, GROUND_RES / 2), np.arange(-w / 2, w / 2 + 1e-9,
+                                                                                       GROUND_RES / 2))
+        c, s = np.cos(st.yaw[i]), np.sin(st.yaw[i])
+        x = st.center[i, 0] + c * u.ravel() - s * v.ravel()
+        y = st.center[i, 1] + s * u.ravel() + c * v.ravel()
+        z = np.full(x.size, st.center[i, 2] - h / 2)
+        out.append(np.column_stack([x, y, z, np.zeros(x.size), np.full(x.size, t), np.full(x.size, -1.0)]))
+    return np.vstack(out) if out else np.zeros((0, 6))
+
+
+def _sweep_ground(p: np.ndarray, sensor_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ground points (N,) bool of one sweep's world points (N, 3) and the lower envelope (N,) under each point:
     per cell the LOW_RANK-quantile height (stray returns below the ground do not drag it down), a grey opening
     over OPENING m. Per sweep, because a recording's heights are only consistent within one sweep (nuScenes
@@ -250,10 +271,14 @@ def _sweep_ground(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     low = np.full(nx * ny, np.inf)
     low[fs[first]] = zs[first + (LOW_RANK * n_in).astype(np.int64)]
     low = low.reshape(nx, ny)
-    _, idx = ndimage.distance_transform_edt(~np.isfinite(low), return_indices=True)
+    # Opening = erosion then dilation; empty cells take no part (a facade's foot seen over parked cars, with
+    # nothing seen behind it, must not become a plateau that survives the opening).
     k = max(3, int(round(OPENING / GROUND_RES)) | 1)
-    env = ndimage.grey_opening(low[idx[0], idx[1]], size=(k, k)).reshape(-1)[flat]
-    return (p[:, 2] >= env + GROUND_BAND[0]) & (p[:, 2] <= env + GROUND_BAND[1]), env
+    eroded = ndimage.grey_erosion(low, size=(k, k))
+    eroded[~np.isfinite(low)] = -np.inf
+    env = ndimage.grey_dilation(eroded, size=(k, k)).reshape(-1)[flat]
+    near = np.hypot(*(p[:, :2] - sensor_xy).T) <= GROUND_RANGE
+    return near & (p[:, 2] >= env + GROUND_BAND[0]) & (p[:, 2] <= env + GROUND_BAND[1]), env
 
 
 def _ground(gp: np.ndarray, world) -> _Ground:
