@@ -34,8 +34,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 def run_nuscenes(args: argparse.Namespace) -> int:
     from ..importers.nuscenes import import_nuscenes
-    from ..validation import check_layout
     from ..layout.yamlio import save_layout
+    from ..validation import check
 
     bg_path = None if args.no_background else args.out.with_name(args.out.stem + ".background.npz")
     outputs = [p for p in (args.out, args.rig_out, bg_path) if p is not None]
@@ -55,7 +55,7 @@ def run_nuscenes(args: argparse.Namespace) -> int:
         import dataclasses
 
         layout = dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=str(bg_path)))
-    check_layout(layout, file=str(args.out))  # recorded-data findings are warnings, never errors
+    check(layout, file=str(args.out))  # recorded-data findings are warnings, never errors
     if scene.background is not None:
         from ..world.background import save_background
 

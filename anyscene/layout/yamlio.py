@@ -238,7 +238,7 @@ def _relative_background(layout: Layout, path: Path) -> Layout:
 
 def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
     """Read a layout file (syntax, keys, types, ranges) of at most MAX_LAYOUT_BYTES. Scene checks are
-    `anyscene.validation.validate_layout`'s job."""
+    `anyscene.validation.validate`'s job."""
     try:
         text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
     except yamlfile.YamlFileError as e:
