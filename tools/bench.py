@@ -18,8 +18,7 @@ TOOLS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TOOLS))
 
 SECTIONS = ("bench_validate", "bench_world", "bench_sensors", "bench_generate", "bench_batch", "bench_datagen",
-            "bench_diffusion",
-            "bench_editor")
+            "bench_diffusion", "bench_editor", "bench_import")
 
 
 def main(argv=None) -> int:

@@ -23,6 +23,10 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
     n.add_argument("--rig-out", type=Path, default=None, help="rig YAML to write (the scene's calibration)")
     n.add_argument("--map-margin", type=float, default=60.0, help="m of drivable area traced around the "
                    "ego's path (60)")
+    n.add_argument("--no-background", action="store_true", help="skip the background reconstruction (flat "
+                   "ground, no static structures)")
+    n.add_argument("--colour-keyframes", choices=("all", "even"), default="all", help="keyframes whose images "
+                   "colour the background (even: hold the odd ones out for comparisons)")
     n.add_argument("--overwrite", action="store_true", help="replace existing output files")
     n.set_defaults(func=run_nuscenes)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -34,7 +38,8 @@ def run_nuscenes(args: argparse.Namespace) -> int:
     from ..layout.yamlio import save_layout
     from ..validation import check
 
-    outputs = [p for p in (args.out, args.rig_out) if p is not None]
+    bg_path = None if args.no_background else args.out.with_name(args.out.stem + ".background.npz")
+    outputs = [p for p in (args.out, args.rig_out, bg_path) if p is not None]
     for path in outputs:
         refuse_link(path)
         if path.exists() and not args.overwrite:
@@ -43,16 +48,27 @@ def run_nuscenes(args: argparse.Namespace) -> int:
             raise OutputError(f"{path}: folder {path.parent} does not exist")
     if args.map_margin < 0:
         raise OutputError(f"--map-margin: must be ≥ 0, got {args.map_margin}")
-    scene = import_nuscenes(args.dataroot, args.version, args.scene, map_margin=args.map_margin)
+    scene = import_nuscenes(args.dataroot, args.version, args.scene, map_margin=args.map_margin,
+                            background=bg_path.name if bg_path else None, colour_keyframes=args.colour_keyframes)
     for w in scene.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    check(scene.layout, file=str(args.out))  # recorded-data findings are warnings, never errors
-    save_layout(scene.layout, args.out)
+    layout = scene.layout
+    if bg_path is not None:  # in memory the background is named as the file to open
+        import dataclasses
+
+        layout = dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=str(bg_path)))
+    check(layout, file=str(args.out))  # recorded-data findings are warnings, never errors
+    if scene.background is not None:
+        from ..world.background import save_background
+
+        save_background(scene.background, bg_path)
+    save_layout(layout, args.out)
     if args.rig_out is not None:
         with atomic_file(args.rig_out) as tmp:
             tmp.write_text(scene.rig_yaml, encoding="utf-8")
     lay = scene.layout
     print(f"{args.out}: {lay.name}, {lay.duration:.2f} s, {len(lay.timeline.keyframes)} keyframes, "
           f"{len(lay.agents)} agents, {len(lay.map.props)} props, {len(lay.map.areas)} map areas"
-          + (f"; rig {args.rig_out}" if args.rig_out else ""))
+          + (f"; rig {args.rig_out}" if args.rig_out else "")
+          + (f"; background {bg_path} ({scene.background.num_surfels} surfels)" if scene.background else ""))
     return 0

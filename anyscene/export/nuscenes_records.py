@@ -5,7 +5,8 @@ sample_data and ego_pose of each image and sweep, the sample and the annotation 
 so that the writers agree on every token and number. It also holds what spans the scene: the calibrated
 sensors, the global frame (`MapFrame`), the keyframes' records and each instance's annotations.
 
-Which boxes become annotations (`annotation.require_observation`) and their `num_lidar_pts` (the points of the
+Which boxes become annotations (`annotation.require_observation`, which a recorded layout, one with a
+`source`, does not apply: every recorded box was annotated) and their `num_lidar_pts` (the points of the
 keyframe sweep inside each box, counted with the devkit's own arithmetic on the exported records) are decided
 here; see anyscene.pipeline.boxes for what a box holds.
 """
@@ -134,8 +135,11 @@ class SceneRecords:
                  "rotation": b.rotation} for b in rec.boxes]
         counts = count_points_in_boxes(rec.lidar.points[:, :3], recs, kf.lidar_pose, self.cs[LIDAR_CHANNEL])
         radar_counts = self._radar_counts(rec)
+        recorded = getattr(self.world.layout, "source", None) is not None
         for b, ann, npts, nrad, (frac, level) in zip(rec.boxes, recs, counts, radar_counts, rec.visibility):
-            if a.require_observation and npts == 0 and frac <= 0.0:
+            # A recorded scene's boxes were all observed by the real sensors and annotated: they stay, whatever
+            # the replay's sensors see of them (small cones and barriers behind missing occluders, ...).
+            if a.require_observation and not recorded and npts == 0 and frac <= 0.0:
                 continue
             ann.update({"token": token(self.name, "sample_annotation", b.instance, kf.index),
                         "sample_token": kf.sample["token"],

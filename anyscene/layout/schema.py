@@ -119,6 +119,8 @@ class Prop:
                                  hi=MAX_SIZE, example="[0.4, 0.4, 0.7]")
     shape: Optional[str] = spec("shape variant of the class (docs/shapes.md lists them); default: picked "
                                 "per instance", example="round")
+    z: float = spec("height of its bottom above z = 0 (imported scenes: where the recorded ground is)", unit="m",
+                    default=0.0, lo=-1000.0, hi=1000.0, example="0.35")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,6 +163,10 @@ class Map:
                                        max_items=5000, example="see LanePath")
     stop_lines: tuple[StopLine, ...] = spec("stop lines (imported maps)", factory=tuple, max_items=2000,
                                             example="see StopLine")
+    background: Optional[str] = spec("reconstructed background file (.npz: ground height field and static "
+                                     "surfels with class, colour and LiDAR intensity; docs/import.md), relative "
+                                     "to the layout file; it replaces the flat ground plane", example=
+                                     "scene-0916.background.npz")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -176,6 +182,14 @@ class Waypoint:
                                   lo=0.0, hi=MAX_SPEED, example="1.4")
     yaw: Optional[float] = spec("heading at t; follows the velocity when omitted", unit="rad", lo=-7.0, hi=7.0,
                                 example="0.0")
+    z: Optional[float] = spec("height above z = 0 at t (agents: of the box bottom; the ego: of its origin), "
+                              "linear in time between waypoints; default 0", unit="m", lo=-1000.0, hi=1000.0,
+                              example="0.42")
+    pitch: Optional[float] = spec("ego only: pitch at t (nose down positive, as a rotation about the ego's y "
+                                  "axis), linear in time between waypoints; default 0", unit="rad", lo=-0.5,
+                                  hi=0.5, example="0.012")
+    roll: Optional[float] = spec("ego only: roll at t (about the ego's x axis), linear in time between "
+                                 "waypoints; default 0", unit="rad", lo=-0.5, hi=0.5, example="-0.004")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ import dataclasses
 import difflib
 import io
 import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -213,7 +214,26 @@ def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
         reader.issues.append(Issue(Location(file), f"... and {reader.dropped:,} more problems in the file"))
     if reader.issues or layout is None:
         raise LayoutError(reader.issues or [Issue(Location(file, 1, 1), "not a layout")])
-    return layout, reader.source
+    return _resolve_background(layout, file), reader.source
+
+
+def _resolve_background(layout: Layout, file: str) -> Layout:
+    """`map.background` is written relative to the layout file; in memory it is the path to open (relative to
+    the file's folder; unchanged for text that did not come from a file)."""
+    bg = layout.map.background
+    if not bg or file.startswith("<") or Path(bg).is_absolute():
+        return layout
+    path = str(Path(file).parent / bg)
+    return dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=path))
+
+
+def _relative_background(layout: Layout, path: Path) -> Layout:
+    """The layout as saved to `path`: its background file named relative to `path`'s folder."""
+    bg = layout.map.background
+    if not bg:
+        return layout
+    rel = os.path.relpath(Path(bg).resolve(), path.resolve().parent)
+    return dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=Path(rel).as_posix()))
 
 
 def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
@@ -288,6 +308,6 @@ def save_layout(layout: Layout, path: str | Path) -> None:
     at `path` is refused, never written through)."""
     from ..atomic import atomic_file
 
-    text = dump_layout(layout)
+    text = dump_layout(_relative_background(layout, Path(path)))
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

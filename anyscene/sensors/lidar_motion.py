@@ -113,8 +113,14 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     e0, e1 = egos[0], egos[-1]
     ego_yaw = e0.yaw + f64 * _wrap(e1.yaw - e0.yaw)
     d_ego = _ego_directions(d_lidar, l2e)
-    c, s = np.cos(ego_yaw), np.sin(ego_yaw)
     o = l2e[:3, 3]
+    if e0.pitch or e0.roll or e1.pitch or e1.roll:
+        # A recorded ego's pitch and roll (mean over the 50 ms revolution), applied before the heading.
+        from ..world.world import attitude_matrix
+
+        att = attitude_matrix(0.5 * (e0.pitch + e1.pitch), 0.5 * (e0.roll + e1.roll)).astype(np.float32)
+        d_ego, o = d_ego @ att.T, att.astype(np.float64) @ o
+    c, s = np.cos(ego_yaw), np.sin(ego_yaw)
     dt = e1.translation - e0.translation
     rays = np.empty((d_lidar.shape[0], 6), np.float32)
     rays[:, 0] = e0.translation[0] + f64 * dt[0] + c * o[0] - s * o[1]

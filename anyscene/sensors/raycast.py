@@ -240,9 +240,17 @@ class StaticGeometry:
 
     @classmethod
     def build(cls, world, ground_margin: float = GROUND_MARGIN) -> "StaticGeometry":
+        """A world with a reconstructed background (`map.background`) gets its ground and surfels instead of
+        the flat ground plane."""
         st = world.static
-        mesh = concat_meshes([ground_mesh(st.extent, ground_margin), structure_mesh(st),
-                              prop_mesh(getattr(world, "props", ()))])
+        background = getattr(world, "background", None)
+        props = prop_mesh(getattr(world, "props", ()))
+        if background is not None:
+            from .background_mesh import background_triangles
+
+            mesh = concat_meshes([background_triangles(background), structure_mesh(st), props])
+        else:
+            mesh = concat_meshes([ground_mesh(st.extent, ground_margin), structure_mesh(st), props])
         return cls(st, mesh)
 
 

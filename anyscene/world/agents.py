@@ -31,10 +31,40 @@ class AgentTrack:
     disappear: float
     parked: bool = False
     shape: str = ""
+    height: HeightTrack | None = None  # the box bottom's height above z = 0 (None: 0)
 
     @property
     def occ3d(self) -> int:
         return OCC3D_ID[self.klass.occ3d]
+
+
+@dataclass(frozen=True)
+class HeightTrack:
+    """Height `z` m (and, for the ego, `pitch` and `roll` rad) of a waypoint trajectory at its waypoint times
+    `t` (K,) s, linear in time between them and held beyond them. Empty (K = 0) means 0 everywhere."""
+
+    t: np.ndarray
+    z: np.ndarray
+    pitch: np.ndarray
+    roll: np.ndarray
+
+    @classmethod
+    def of(cls, trajectory: Trajectory, base_z: float = 0.0) -> "HeightTrack":
+        wps = trajectory.waypoints or ()
+        if not any(w.z is not None or w.pitch is not None or w.roll is not None for w in wps) and base_z == 0.0:
+            return cls(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0))
+        if not wps:
+            return cls(np.zeros(1), np.full(1, base_z), np.zeros(1), np.zeros(1))
+        col = [[w.t, base_z + (w.z or 0.0), w.pitch or 0.0, w.roll or 0.0] for w in wps]
+        t, z, p, r = np.array(col, dtype=np.float64).T
+        return cls(t, z, p, r)
+
+    def at(self, t: float) -> tuple[float, float, float]:
+        """(z, pitch, roll) at time t."""
+        if self.t.size == 0:
+            return 0.0, 0.0, 0.0
+        return (float(np.interp(t, self.t, self.z)), float(np.interp(t, self.t, self.pitch)),
+                float(np.interp(t, self.t, self.roll)))
 
 
 @dataclass(frozen=True)
@@ -71,6 +101,8 @@ def compile_agents(layout: Layout, roads: RoadGeometry) -> list[AgentTrack]:
     for n, (a, parked) in enumerate(entries, start=1):
         klass = AGENT_CLASSES[a.cls]
         size = tuple(float(v) for v in (a.size or klass.size))
+        height = HeightTrack.of(Trajectory(waypoints=()), base_z=a.z) if parked else HeightTrack.of(a.trajectory)
+        height = height if height.t.size else None
         if parked:
             motion = build_motion(prop_track_spec(a), roads)
             appear, disappear = 0.0, np.inf
@@ -81,7 +113,8 @@ def compile_agents(layout: Layout, roads: RoadGeometry) -> list[AgentTrack]:
             if a.trajectory.waypoints is not None and len(a.trajectory.waypoints) == 1:
                 disappear = a.disappear if a.disappear is not None else np.inf
         shape = getattr(a, "shape", None) or default_variant(a.cls, n, parked=parked)
-        tracks.append(AgentTrack(a.id, n, klass, size, motion, float(appear), float(disappear), parked, shape))
+        tracks.append(AgentTrack(a.id, n, klass, size, motion, float(appear), float(disappear), parked, shape,
+                                 height))
     return tracks
 
 
@@ -122,6 +155,9 @@ def states_at(tracks: list[AgentTrack], t: float) -> AgentStates:
         center[i, 0], center[i, 1], vel[i, 0], vel[i, 1] = x, y, vx, vy
         present[i] = tr.appear <= t <= tr.disappear
     center[:, 2] = size[:, 2] / 2
+    for i, tr in enumerate(tracks):
+        if tr.height is not None:
+            center[i, 2] += tr.height.at(t)[0]
     distance, yaw_rate = np.zeros(n), np.zeros(n)
     for i, tr in enumerate(tracks):
         if walks(tr.klass.name) and not tr.parked:

@@ -12,7 +12,7 @@ from ..classes import FREE
 from ..layout.geometry import RoadGeometry, build_road_geometry
 from ..layout.motion import build_motion
 from ..layout.schema import Ego, Layout, Trajectory, Waypoint
-from .agents import AgentStates, AgentTrack, compile_agents, shape_at, states_at
+from .agents import AgentStates, AgentTrack, HeightTrack, compile_agents, shape_at, states_at
 from .grid import GridSpec
 from .static import StaticMap, StaticProp, compile_props, compile_static, prop_samples
 from .voxelize import SHAPES, fill_agent_shapes
@@ -23,24 +23,34 @@ DEFAULT_EGO = Ego(trajectory=Trajectory(waypoints=(Waypoint(t=0.0, xy=(0.0, 0.0)
 
 @dataclass(frozen=True)
 class EgoPose:
-    """The ego's pose at time t (s): rear-axle centre on the ground `translation` (3,) m and heading `yaw` rad
-    in the world frame, world-frame `velocity` (2,) m/s. The ego frame is x forward, y left, z up."""
+    """The ego's pose at time t (s): its origin (rear-axle centre on the ground) `translation` (3,) m, heading
+    `yaw` rad, world-frame `velocity` (2,) m/s, and its attitude `pitch` (about the ego's y axis, positive nose
+    down) and `roll` (about its x axis) rad, as nuScenes ego poses: R = Rz(yaw) · Ry(pitch) · Rx(roll). The ego
+    frame is x forward, y left, z up."""
 
     t: float
     translation: np.ndarray
     yaw: float
     velocity: np.ndarray
+    pitch: float = 0.0
+    roll: float = 0.0
 
     @property
     def rotation(self) -> np.ndarray:
         """3×3 ego→world rotation."""
         c, s = np.cos(self.yaw), np.sin(self.yaw)
-        return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        rz = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        if self.pitch == 0.0 and self.roll == 0.0:
+            return rz
+        return rz @ attitude_matrix(self.pitch, self.roll)
 
     @property
     def quaternion(self) -> np.ndarray:
         """Ego→world rotation as [w, x, y, z]."""
-        return np.array([np.cos(self.yaw / 2), 0.0, 0.0, np.sin(self.yaw / 2)])
+        hy, hp, hr = self.yaw / 2, self.pitch / 2, self.roll / 2
+        cy, sy, cp, sp, cr, sr = np.cos(hy), np.sin(hy), np.cos(hp), np.sin(hp), np.cos(hr), np.sin(hr)
+        return np.array([cy * cp * cr + sy * sp * sr, cy * cp * sr - sy * sp * cr, cy * sp * cr + sy * cp * sr,
+                         sy * cp * cr - cy * sp * sr])
 
     @property
     def matrix(self) -> np.ndarray:
@@ -87,8 +97,9 @@ class World:
 
     def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack],
                  extent: tuple[float, float, float, float] | None = None,
-                 props: tuple[StaticProp, ...] | None = None):
+                 props: tuple[StaticProp, ...] | None = None, background=None):
         self.layout = layout
+        self.background = background  # anyscene.world.background.Background of `map.background`, or None
         self.roads = roads
         self.static = static
         # the extent the static rasters were compiled over (their own extent rounds it out to whole cells)
@@ -99,6 +110,7 @@ class World:
         ego = layout.ego or DEFAULT_EGO
         self.ego_spec = ego
         self._ego_motion = build_motion(ego.trajectory, roads)
+        self._ego_attitude = HeightTrack.of(ego.trajectory)
         self._columns: dict[GridSpec, tuple[np.ndarray, np.ndarray]] = {}
         self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
 
@@ -119,7 +131,12 @@ class World:
             static = reuse.static
         else:
             static = compile_static(layout.map, roads, extent)
-        return cls(layout, roads, static, agents, extent)
+        background = None
+        if layout.map.background:
+            from .background import load_background
+
+            background = load_background(layout.map.background)
+        return cls(layout, roads, static, agents, extent, background=background)
 
     @property
     def duration(self) -> float:
@@ -132,7 +149,8 @@ class World:
         t0 = float(getattr(m, "t_start", 0.0))
         s = m.evaluate(np.array([max(float(t), t0)]))
         xy = s.xy[0] + s.velocity[0] * min(float(t) - t0, 0.0)
-        return EgoPose(float(t), np.array([xy[0], xy[1], 0.0]), float(s.yaw[0]), s.velocity[0].copy())
+        z, pitch, roll = self._ego_attitude.at(float(t))
+        return EgoPose(float(t), np.array([xy[0], xy[1], z]), float(s.yaw[0]), s.velocity[0].copy(), pitch, roll)
 
     def states(self, t: float) -> AgentStates:
         """Exact state of every agent at time t."""
@@ -221,6 +239,12 @@ class World:
         """Frames at the given times, one at a time (memory does not grow with their number)."""
         for t in times:
             yield self.frame(float(t), grid, with_flow)
+
+
+def attitude_matrix(pitch: float, roll: float) -> np.ndarray:
+    """3×3 Ry(pitch) · Rx(roll): the ego's attitude relative to its heading."""
+    cp, sp, cr, sr = np.cos(pitch), np.sin(pitch), np.cos(roll), np.sin(roll)
+    return np.array([[cp, sp * sr, sp * cr], [0.0, cr, -sr], [-sp, cp * sr, cp * cr]])
 
 
 def frame_times(duration: float, rate: float, start: float = 0.0) -> np.ndarray:

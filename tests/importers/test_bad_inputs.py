@@ -1,5 +1,6 @@
 """Broken nuScenes inputs: a clear message naming the file and record, exit 2, nothing written. Each case works
-on a copy of the real tables in tmp_path."""
+on a copy of the real tables in tmp_path (without sensor files, so without the background reconstruction; its
+bad inputs are in test_background.py)."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from conftest import SCENE, VERSION
 
 def _run(root: Path, out: Path, capsys, scene: str = SCENE) -> tuple[int, str]:
     code = main(["import", "nuscenes", str(root), "--version", VERSION, "--scene", scene,
-                 "--out", str(out / "scene.yaml"), "--rig-out", str(out / "rig.yaml")])
+                 "--out", str(out / "scene.yaml"), "--rig-out", str(out / "rig.yaml"), "--no-background"])
     return code, capsys.readouterr().err
 
 

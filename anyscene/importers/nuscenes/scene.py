@@ -46,21 +46,28 @@ VELOCITY_BASELINE = 0.05  # s: ego velocities are central differences over ± th
 @dataclass(frozen=True)
 class ImportedScene:
     """An imported scene: its `layout`, its sensor `rig` (a rig file's content, configs/rigs format), the text
-    `rig_yaml` of that file, and `warnings` about what could not be imported as recorded."""
+    `rig_yaml` of that file, `warnings` about what could not be imported as recorded, and the reconstructed
+    `background` (or None) that `layout.map.background` names."""
 
     layout: Layout
     rig: dict
     rig_yaml: str
     warnings: tuple[str, ...]
+    background: object = None  # anyscene.world.background.Background when reconstructed (layout.map.background)
 
 
-def import_nuscenes(dataroot: str | Path, version: str, scene: str, *, map_margin: float = MAP_MARGIN
-                    ) -> ImportedScene:
-    """Import scene `scene` of the nuScenes dataroot `dataroot` (version folder `version`).
+def import_nuscenes(dataroot: str | Path, version: str, scene: str, *, map_margin: float = MAP_MARGIN,
+                    background: str | None = None, colour_keyframes: str = "all") -> ImportedScene:
+    """Import scene `scene` of the nuScenes dataroot `dataroot` (version folder `version`). With `background`
+    (the file name the layout will reference, relative to the layout file), the static world is reconstructed
+    from the recorded LiDAR sweeps and coloured from the keyframes `colour_keyframes` ("all" or "even"),
+    see background.py.
 
     Raises DatasetError (naming the file and record) for missing or broken tables, an unknown scene, missing
-    records; a missing map file only gives a warning (the layout then has no drivable area)."""
-    return import_scene(read_tables(dataroot, version), scene, map_margin=map_margin)
+    records, a scene without any readable LiDAR file when reconstructing; a missing map file only gives a
+    warning (the layout then has no drivable area)."""
+    return import_scene(read_tables(dataroot, version), scene, map_margin=map_margin, background=background,
+                        colour_keyframes=colour_keyframes)
 
 
 def _us_to_s(us: int) -> float:
@@ -71,6 +78,13 @@ def _yaw(q) -> float:
     """Heading (rad) of a [w, x, y, z] quaternion, as pyquaternion's yaw_pitch_roll[0]."""
     w, x, y, z = (float(v) for v in q)
     return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+
+
+def _pitch_roll(q) -> tuple[float, float]:
+    """(pitch, roll) rad of a [w, x, y, z] quaternion, as pyquaternion's yaw_pitch_roll[1:] (R = Rz Ry Rx)."""
+    w, x, y, z = (float(v) for v in q)
+    pitch = float(np.arcsin(np.clip(2 * (w * y - x * z), -1.0, 1.0)))
+    return pitch, float(np.arctan2(2 * (w * x + y * z), 1 - 2 * (x * x + y * y)))
 
 
 class _Scene:
@@ -127,8 +141,11 @@ class _Scene:
         return self.modality.get(ch) == "camera" or (ch.startswith("CAM") and not self.modality.get(ch))
 
 
-def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_MARGIN) -> ImportedScene:
+def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_MARGIN,
+                 background: str | None = None, colour_keyframes: str = "all") -> ImportedScene:
     """Import scene `name` from loaded tables (see `import_nuscenes`)."""
+    if colour_keyframes not in ("all", "even"):
+        raise ValueError(f"colour_keyframes must be 'all' or 'even', got {colour_keyframes!r}")
     sc = _Scene(tables, name)
     warnings: list[str] = []
     ego_xy = _ego_poses(sc)
@@ -145,14 +162,25 @@ def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_M
         timeline=_timeline(sc), source=Source(dataset="nuscenes", version=tables.version, scene=name,
                                               dataroot_name=tables.dataroot.resolve().name, origin=origin))
     rig = _rig(sc, warnings)
+    bg = None
+    if background is not None:
+        import dataclasses
+
+        from .background import reconstruct
+
+        if sc.duration < 0.4:
+            raise DatasetError(f"{tables.file('sample')}: scene '{name}' lasts {sc.duration:.2f} s (fewer than two "
+                               "keyframes); too short to reconstruct a background")
+        bg = reconstruct(sc, layout, origin, colour_keyframes=colour_keyframes, warnings=warnings)
+        layout = dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=background))
     header = RIG_HEADER.format(scene=name, logfile=sc.log.get("logfile", "?"), vehicle=sc.log.get("vehicle", "?"))
     from .rig import dump_rig
 
-    return ImportedScene(layout, rig, dump_rig(rig, header), tuple(warnings))
+    return ImportedScene(layout, rig, dump_rig(rig, header), tuple(warnings), bg)
 
 
-def _ego_poses(sc: _Scene) -> list[tuple[float, float, float, float]]:
-    """(t, x, y, yaw) of every ego pose of the scene's sample_data within [0, duration], by time."""
+def _ego_poses(sc: _Scene) -> list[tuple[float, ...]]:
+    """(t, x, y, yaw, z, pitch, roll) of every ego pose of the scene's sample_data within [0, duration], by time."""
     end_us = int(sc.samples[-1]["timestamp"])
     seen: dict[int, tuple] = {}
     for sds in sc.channels.values():
@@ -161,8 +189,8 @@ def _ego_poses(sc: _Scene) -> list[tuple[float, float, float, float]]:
                                  f"sample_data '{sd['token']}' in {sc.tables.file('sample_data')}")
             us = int(pose["timestamp"])
             if sc.t0 <= us <= end_us and us not in seen:
-                x, y = (float(v) for v in pose["translation"][:2])
-                seen[us] = (sc.t(us), x, y, _yaw(pose["rotation"]))
+                x, y, z = (float(v) for v in pose["translation"][:3])
+                seen[us] = (sc.t(us), x, y, _yaw(pose["rotation"]), z, *_pitch_roll(pose["rotation"]))
     return [seen[k] for k in sorted(seen)]
 
 
@@ -179,12 +207,13 @@ def _ego_waypoints(sc: _Scene, poses, origin) -> tuple[Waypoint, ...]:
     t = np.array([p[0] for p in poses])
     xy = np.array([[p[1] - origin[0], p[2] - origin[1]] for p in poses])
     yaw = np.array([p[3] for p in poses])
+    att = np.array([p[4:7] for p in poses])
     lidar_us = {int(sd["timestamp"]) for sd in sc.channels[LIDAR]}
     chosen = np.array([int(round(tt * 1e6)) + sc.t0 in lidar_us for tt in t])
     chosen[0] = chosen[-1] = True
     for _ in range(4):
         idx = np.flatnonzero(chosen)
-        wps = _waypoints_with_velocity(t[idx], xy[idx], yaw[idx])
+        wps = _waypoints_with_velocity(t[idx], xy[idx], yaw[idx], att[idx])
         st = WaypointMotion(wps).evaluate(t)
         err = np.hypot(*(st.xy - xy).T)
         derr = np.abs((st.yaw - yaw + np.pi) % (2 * np.pi) - np.pi)
@@ -197,15 +226,19 @@ def _ego_waypoints(sc: _Scene, poses, origin) -> tuple[Waypoint, ...]:
     return wps
 
 
-def _waypoints_with_velocity(t: np.ndarray, xy: np.ndarray, yaw: np.ndarray) -> tuple[Waypoint, ...]:
+def _waypoints_with_velocity(t: np.ndarray, xy: np.ndarray, yaw: np.ndarray, att: np.ndarray
+                             ) -> tuple[Waypoint, ...]:
+    """Waypoints at (t, xy, yaw), velocities from central differences, and `att` (K, 3) z, pitch, roll."""
     lo = np.searchsorted(t, t - VELOCITY_BASELINE, side="left")
     hi = np.minimum(np.searchsorted(t, t + VELOCITY_BASELINE, side="right") - 1, len(t) - 1)
     out = []
     for i in range(len(t)):
         a, b = int(lo[i]), int(hi[i])
         v = (xy[b] - xy[a]) / (t[b] - t[a]) if b > a else np.zeros(2)
+        z, pitch, roll = (float(v) for v in att[i])
         out.append(Waypoint(t=float(t[i]), xy=(float(xy[i, 0]), float(xy[i, 1])),
-                            velocity=(float(v[0]), float(v[1])), yaw=float(yaw[i])))
+                            velocity=(float(v[0]), float(v[1])), yaw=float(yaw[i]), z=z or None,
+                            pitch=round(pitch, 7) or None, roll=round(roll, 7) or None))
     return tuple(out)
 
 
@@ -241,6 +274,7 @@ def _agents(sc: _Scene, origin, warnings: list[str]) -> tuple[tuple[Agent, ...],
         ts = [t for t, _ in anns]
         xy = np.array([[a["translation"][0] - origin[0], a["translation"][1] - origin[1]] for _, a in anns])
         yaw = np.array([_yaw(a["rotation"]) for _, a in anns])
+        bottom = np.array([float(a["translation"][2]) - float(a["size"][2]) / 2 for _, a in anns])
         sizes = {tuple(float(v) for v in a["size"]) for _, a in anns}
         w, l, h = anns[0][1]["size"]
         if len(sizes) > 1:
@@ -248,16 +282,17 @@ def _agents(sc: _Scene, origin, warnings: list[str]) -> tuple[tuple[Agent, ...],
                             f"[w, l, h] = {[w, l, h]}")
         size = (float(l), float(w), float(h))
         ident = f"{cls}_{inst_tok[:8]}"
-        still = (np.ptp(xy, axis=0).max() <= STILL_XY
+        still = (np.ptp(xy, axis=0).max() <= STILL_XY and np.ptp(bottom) <= STILL_XY
                  and np.ptp(np.unwrap(yaw)) <= STILL_YAW)
         if still and is_parked(cls, attrs):
             props.append(Prop(id=ident, cls=cls, xy=(float(xy[0, 0]), float(xy[0, 1])), yaw=float(yaw[0]),
-                              size=size))
+                              size=size, z=float(bottom[0])))
             continue
         if still:
-            wps = (Waypoint(t=ts[0], xy=(float(xy[0, 0]), float(xy[0, 1])), yaw=float(yaw[0])),)
+            wps = (Waypoint(t=ts[0], xy=(float(xy[0, 0]), float(xy[0, 1])), yaw=float(yaw[0]), z=float(bottom[0])),)
         else:
-            wps = tuple(Waypoint(t=t, xy=(float(p[0]), float(p[1])), yaw=float(y)) for t, p, y in zip(ts, xy, yaw))
+            wps = tuple(Waypoint(t=t, xy=(float(p[0]), float(p[1])), yaw=float(y), z=float(zb))
+                        for t, p, y, zb in zip(ts, xy, yaw, bottom))
         agents.append(Agent(id=ident, cls=cls, size=size, appear=ts[0], disappear=ts[-1],
                             trajectory=Trajectory(waypoints=wps)))
     for cat, n in sorted(unknown.items()):
@@ -307,7 +342,7 @@ def _drivable(sc: _Scene, ego_xy, origin, margin: float, warnings: list[str]):
 
 def _window(ego_xy, margin: float) -> tuple[float, float, float, float]:
     """Global (xmin, ymin, xmax, ymax) m: the ego path's bounds plus `margin`."""
-    xy = np.array([[x, y] for _, x, y, _ in ego_xy])
+    xy = np.array([p[1:3] for p in ego_xy])
     lo, hi = xy.min(axis=0) - margin, xy.max(axis=0) + margin
     return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 

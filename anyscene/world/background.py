@@ -1,0 +1,189 @@
+"""A reconstructed background (`map.background`): the recorded ground as a height field and the recorded static
+structures (buildings, walls, vegetation, poles, unannotated parked objects) as surfels, each element with its
+Occ3D class, colour and LiDAR intensity. Written by the nuScenes importer (anyscene.importers.nuscenes.background),
+read here, and turned into the static triangles every sensor sees (`background_mesh`).
+
+File format (.npz, every array world frame, metres):
+- `format` () int: BACKGROUND_FORMAT
+- `ground_origin` (2,) float64: x, y of cell [0, 0]'s lower-left corner; `ground_res` () float64: cell size
+- `ground_z` (nx, ny) float32: ground height at the cell centre (nan: no ground there)
+- `ground_cls` (nx, ny) uint8: Occ3D class (driveable_surface, sidewalk, terrain, other_flat)
+- `ground_colour` (nx, ny, 3) uint8 sRGB; `ground_intensity` (nx, ny) float32 mean recorded LiDAR intensity
+- `surfel_center` (S, 3) float32, `surfel_normal` (S, 3) float32 unit, `surfel_radius` (S,) float32 half side of
+  the square surfel, `surfel_cls` (S,) uint8 Occ3D class (manmade, vegetation, others), `surfel_pole` (S,) bool
+  (a pole: class manmade), `surfel_colour` (S, 3) uint8, `surfel_intensity` (S,) float32
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..classes import OCC3D_NAMES
+from ..errors import AnySceneError
+
+BACKGROUND_FORMAT = 1
+MAX_BYTES = 512 * 1024 * 1024  # a background file larger than this is refused (memory stays bounded)
+
+
+class BackgroundError(AnySceneError):
+    """A background file that is missing, corrupt or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Background:
+    """The arrays of a background file (see the module docstring for shapes, dtypes and units)."""
+
+    ground_origin: np.ndarray
+    ground_res: float
+    ground_z: np.ndarray
+    ground_cls: np.ndarray
+    ground_colour: np.ndarray
+    ground_intensity: np.ndarray
+    surfel_center: np.ndarray
+    surfel_normal: np.ndarray
+    surfel_radius: np.ndarray
+    surfel_cls: np.ndarray
+    surfel_pole: np.ndarray
+    surfel_colour: np.ndarray
+    surfel_intensity: np.ndarray
+
+    @property
+    def num_surfels(self) -> int:
+        return int(self.surfel_center.shape[0])
+
+    def validate(self, where: str = "background") -> None:
+        """Raise BackgroundError (naming `where`) unless shapes, dtypes, classes and values are consistent."""
+        nx, ny = self.ground_z.shape
+        s = self.num_surfels
+        want = {"ground_cls": (nx, ny), "ground_colour": (nx, ny, 3), "ground_intensity": (nx, ny),
+                "surfel_center": (s, 3), "surfel_normal": (s, 3), "surfel_radius": (s,), "surfel_cls": (s,),
+                "surfel_pole": (s,), "surfel_colour": (s, 3), "surfel_intensity": (s,)}
+        for name, shape in want.items():
+            got = getattr(self, name).shape
+            if got != shape:
+                raise BackgroundError(f"{where}: array '{name}' has shape {got}, expected {shape}")
+        if not (np.isfinite(self.ground_res) and self.ground_res > 0) or not np.all(np.isfinite(self.ground_origin)):
+            raise BackgroundError(f"{where}: ground_origin / ground_res must be finite, ground_res > 0")
+        for name in ("surfel_center", "surfel_normal", "surfel_radius", "surfel_intensity", "ground_intensity"):
+            if not np.all(np.isfinite(getattr(self, name))):
+                raise BackgroundError(f"{where}: array '{name}' holds NaN or infinite values")
+        if np.any(self.surfel_radius <= 0) or np.any(self.surfel_radius > 5.0):
+            raise BackgroundError(f"{where}: surfel_radius must lie in (0, 5] m")
+        for name in ("ground_cls", "surfel_cls"):
+            bad = getattr(self, name) >= len(OCC3D_NAMES) - 1
+            if np.any(bad):
+                raise BackgroundError(f"{where}: array '{name}' holds class ids that are not Occ3D classes")
+
+
+_DTYPES = {"ground_origin": np.float64, "ground_z": np.float32, "ground_cls": np.uint8, "ground_colour": np.uint8,
+           "ground_intensity": np.float32, "surfel_center": np.float32, "surfel_normal": np.float32,
+           "surfel_radius": np.float32, "surfel_cls": np.uint8, "surfel_pole": np.bool_, "surfel_colour": np.uint8,
+           "surfel_intensity": np.float32}
+
+
+def save_background(bg: Background, path: str | Path) -> None:
+    """Write `bg` to `path` (.npz, compressed), atomically: a temporary file renamed into place."""
+    bg.validate(str(path))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    arrays = {k: np.asarray(getattr(bg, k), dtype=d) for k, d in _DTYPES.items()}
+    with open(tmp, "wb") as f:
+        np.savez_compressed(f, format=np.int64(BACKGROUND_FORMAT), ground_res=np.float64(bg.ground_res), **arrays)
+    tmp.replace(path)
+
+
+def load_background(path: str | Path) -> Background:
+    """Read and validate a background file; BackgroundError naming the file when it is missing or corrupt."""
+    import zipfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise BackgroundError(f"{path}: background file not found (map.background names it, relative to the "
+                              "layout file)")
+    if path.stat().st_size > MAX_BYTES:
+        raise BackgroundError(f"{path}: background file larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = sorted((set(_DTYPES) | {"format", "ground_res"}) - set(z.files))
+            if missing:
+                raise BackgroundError(f"{path}: not a background file: arrays {', '.join(missing)} missing")
+            if int(z["format"]) != BACKGROUND_FORMAT:
+                raise BackgroundError(f"{path}: background format {int(z['format'])}, this version reads "
+                                      f"{BACKGROUND_FORMAT}")
+            arrays = {k: np.asarray(z[k]).astype(d, copy=False) for k, d in _DTYPES.items()}
+            res = float(z["ground_res"])
+    except BackgroundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise BackgroundError(f"{path}: corrupt background file ({type(e).__name__}: {e})") from None
+    bg = Background(ground_res=res, **arrays)
+    bg.validate(str(path))
+    return bg
+
+
+def ground_height(bg: Background, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Bilinear ground height (N,) at world points (cell-centre samples; nan outside the ground)."""
+    fx = (np.asarray(x, np.float64) - bg.ground_origin[0]) / bg.ground_res - 0.5
+    fy = (np.asarray(y, np.float64) - bg.ground_origin[1]) / bg.ground_res - 0.5
+    nx, ny = bg.ground_z.shape
+    i = np.clip(np.floor(fx).astype(np.int64), 0, nx - 2)
+    j = np.clip(np.floor(fy).astype(np.int64), 0, ny - 2)
+    u, v = np.clip(fx - i, 0, 1), np.clip(fy - j, 0, 1)
+    z = bg.ground_z
+    out = ((1 - u) * (1 - v) * z[i, j] + u * (1 - v) * z[i + 1, j] + (1 - u) * v * z[i, j + 1] + u * v * z[i + 1, j + 1])
+    inside = (fx >= -0.5) & (fx <= nx - 0.5) & (fy >= -0.5) & (fy <= ny - 0.5)
+    return np.where(inside, out, np.nan)
+
+
+@dataclass(frozen=True)
+class BackgroundMesh:
+    """The background as triangles: `vertices` (V, 3) float32, `triangles` (T, 3) uint32, per triangle `occ3d`
+    (T,) uint8, `normal` (T, 3) float32, `colour` (T, 3) uint8 and `intensity` (T,) float32."""
+
+    vertices: np.ndarray
+    triangles: np.ndarray
+    occ3d: np.ndarray
+    normal: np.ndarray
+    colour: np.ndarray
+    intensity: np.ndarray
+
+
+def background_mesh(bg: Background) -> BackgroundMesh:
+    """Two triangles per ground quad (between four neighbouring cell centres that all have a height; class,
+    colour and intensity of the quad's first cell) and two per square surfel (centred, normal to its normal)."""
+    nx, ny = bg.ground_z.shape
+    gx = bg.ground_origin[0] + bg.ground_res * (np.arange(nx) + 0.5)
+    gy = bg.ground_origin[1] + bg.ground_res * (np.arange(ny) + 0.5)
+    X, Y = np.meshgrid(gx, gy, indexing="ij")
+    gv = np.stack([X, Y, np.nan_to_num(bg.ground_z)], axis=-1).reshape(-1, 3)
+    ok = np.isfinite(bg.ground_z)
+    quad = ok[:-1, :-1] & ok[1:, :-1] & ok[:-1, 1:] & ok[1:, 1:]
+    qi, qj = np.nonzero(quad)
+    a, b = qi * ny + qj, (qi + 1) * ny + qj
+    c, d = (qi + 1) * ny + qj + 1, qi * ny + qj + 1
+    gtri = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
+    gsel = np.concatenate([qi * ny + qj] * 2)
+    # Surfels: square of half side r spanned by two tangents of the normal.
+    n = bg.surfel_normal.astype(np.float64)
+    ref = np.where(np.abs(n[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
+    t1 = np.cross(n, ref)
+    t1 /= np.linalg.norm(t1, axis=1, keepdims=True)
+    t2 = np.cross(n, t1)
+    r = bg.surfel_radius.astype(np.float64)[:, None]
+    c0 = bg.surfel_center.astype(np.float64)
+    corners = np.stack([c0 - r * t1 - r * t2, c0 + r * t1 - r * t2, c0 + r * t1 + r * t2, c0 - r * t1 + r * t2], 1)
+    s = bg.num_surfels
+    base = len(gv) + 4 * np.arange(s)
+    stri = np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
+    vertices = np.vstack([gv, corners.reshape(-1, 3)]).astype(np.float32)
+    triangles = np.vstack([gtri, stri]).astype(np.uint32)
+    gcls, gcol, gint = (bg.ground_cls.reshape(-1), bg.ground_colour.reshape(-1, 3), bg.ground_intensity.reshape(-1))
+    occ3d = np.concatenate([gcls[gsel], np.tile(bg.surfel_cls, 2)]).astype(np.uint8)
+    colour = np.concatenate([gcol[gsel], np.tile(bg.surfel_colour, (2, 1))]).astype(np.uint8)
+    intensity = np.concatenate([gint[gsel], np.tile(bg.surfel_intensity, 2)]).astype(np.float32)
+    v = vertices[triangles].astype(np.float64)
+    fn = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
+    fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
+    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), colour, intensity)
