@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "edit": ("edit", "edit a layout in the browser: BEV canvas, timeline, live validation, previews"),
     "import": ("import_", "import a recorded scene (nuScenes) as an editable layout and rig"),
     "compare": ("compare", "compare a replayed scene with the real recording, sensor by sensor, box by box"),
+    "detector": ("detector", "train and score the reference BEV LiDAR detector on nuScenes-format data"),
+    "sim2real": ("sim2real", "benchmark: does AnyScene data train a detector that works on real nuScenes?"),
 }
 
 
