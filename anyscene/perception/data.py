@@ -20,6 +20,7 @@ from ..errors import ConfigError, DatasetError
 
 DETECTION_CLASSES = ("car", "truck", "bus", "trailer", "construction_vehicle", "pedestrian", "motorcycle",
                      "bicycle", "traffic_cone", "barrier")
+MIN_RANGE = 1.0  # m from the LiDAR: closer points are dropped (as the devkit's remove_close)
 TABLES = ("category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
           "scene", "sample", "sample_data", "sample_annotation", "map")
 
@@ -173,6 +174,8 @@ def load_points(nusc, sd_token: str, sweeps: int) -> tuple[np.ndarray, np.ndarra
             if raw.size % 5:
                 raise DatasetError(f"{path}: not a LiDAR .pcd.bin (float32 N x 5)")
             pts = raw.reshape(-1, 5)[:, :3].astype(np.float64)
+            # firings without a return sit at the sensor's origin (real sweeps), the car's own body next to it
+            pts = pts[np.linalg.norm(pts, axis=1) >= MIN_RANGE]
             m = global_to_ego @ _pose_matrix(nusc.get("ego_pose", rec["ego_pose_token"])) @ \
                 _pose_matrix(nusc.get("calibrated_sensor", rec["calibrated_sensor_token"]))
             xyz = pts @ m[:3, :3].T + m[:3, 3]

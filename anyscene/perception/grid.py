@@ -93,7 +93,7 @@ def voxelise(points: torch.Tensor, grid: BevGrid, max_lag: float = 0.5) -> torch
     counts = torch.bincount(inverse, minlength=len(vox_ids)).float()
     feats[:grid.z_bins].view(-1)[vox_ids] = torch.log1p(counts)
     if len(cell):
-        top = torch.full((ncell,), grid.z_min, device=dev).scatter_reduce(0, cell, z.float(), "amax",
+        top = torch.full((ncell,), float(grid.z_min), device=dev).scatter_reduce(0, cell, z.float(), "amax",
                                                                            include_self=True)
         feats[grid.z_bins] = (top - grid.z_min) / (grid.z_max - grid.z_min)
         mean_lag = torch.zeros(ncell, device=dev).scatter_reduce(0, cell, lag.float(), "mean", include_self=False)
