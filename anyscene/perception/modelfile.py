@@ -60,6 +60,8 @@ def load_model(path: str | Path, device: str = "cpu") -> tuple[DetectorSpec, Bev
         data = path.read_bytes()
     except OSError as e:
         raise ModelFileError(f"{path}: cannot read the model file: {e.strerror or e}") from None
+    if data and len(data) < len(MAGIC) and MAGIC.startswith(data):
+        raise ModelFileError(f"{path}: truncated model file (not even its magic line)")
     if not data.startswith(MAGIC):
         raise ModelFileError(f"{path}: not an AnyScene detector model file (train one with "
                              "`anyscene detector train`)")
