@@ -127,6 +127,9 @@ STATIC_PROPS: dict[str, tuple[str, tuple[float, float, float]]] = {
     "bench": ("manmade", (1.8, 0.6, 0.9)),
     "hydrant": ("manmade", (0.4, 0.4, 0.8)),
     "tree": ("vegetation", (2.5, 2.5, 6.0)),
+    "traffic_light": ("manmade", (0.5, 0.5, 4.5)),
+    "bush": ("vegetation", (1.4, 1.2, 1.1)),
+    "bollard": ("manmade", (0.2, 0.2, 1.0)),
 }
 # lidarseg category of each Occ3D static class.
 STATIC_CATEGORY: dict[str, str] = {
@@ -172,4 +175,7 @@ SHAPE_VARIANTS: dict[str, tuple[str, ...]] = {
     "tree": ("round", "conifer"),
     "bench": ("bench",),
     "hydrant": ("hydrant",),
+    "traffic_light": ("three_lamp",),
+    "bush": ("bush",),
+    "bollard": ("bollard",),
 }

@@ -1,9 +1,14 @@
-"""Validating a layout: the layout-side checks (`anyscene.layout.validate`) and the scene checks that need
-compiled geometry (`anyscene.world.checks`), run as one.
+"""The one front door of checking a layout: the layout-side checks (`anyscene.layout.validate`) and the scene
+checks that need compiled geometry (`anyscene.world.checks`), run as one, each part compiled once.
 
-`validate_layout` checks a parsed layout; `validate_world` checks the layout of an already compiled World
-(reusing its road geometry and agent tracks, so a generation compiles each layout once); `compile_valid`
-does both steps for a generation: check, compile once, check the rest. Issues come in file order.
+- `validate(layout, source, file)`: every issue (errors and warnings) of a parsed layout, in file order.
+- `check(layout, source, file, strict=...)`: the same, raising LayoutError when the layout fails, else a
+  `ValidLayout` whose `compile()` builds the World from the road geometry and agent tracks the checks compiled.
+- `load_valid(path, changes, strict=...)`: `check` of a layout file, with command-line changes (a duration, a
+  seed) checked as if written in the file.
+
+The editor (`anyscene.editor.checks`), `anyscene validate`, `generate`, `occupancy`, `import` and the sampler
+all check through these.
 """
 from __future__ import annotations
 
@@ -11,60 +16,16 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from .errors import Issue, LayoutError
+from .errors import Issue
+from .layout.geometry import RoadGeometry
 from .layout.schema import Layout
 from .layout.validate import check_layout_language, failed, raise_if_failed
 from .layout.yamlio import SourceMap, load_layout
+from .world import World
+from .world.agents import AgentTrack, compile_agents
+from .world.checks import check_scene
 
-__all__ = ["validate_layout", "validate_world", "compile_valid", "check_layout", "check_layout_file",
-           "load_valid", "load_valid_layout", "ValidLayout", "failed"]
-
-
-def validate_layout(layout: Layout, source: SourceMap, file: str) -> list[Issue]:
-    """Every issue of a parsed layout (errors and warnings), located with `source`, in file order."""
-    return _checked(layout, source, file)[0]
-
-
-def validate_world(world, source: SourceMap, file: str) -> list[Issue]:
-    """Every issue of the layout of a compiled `World`, reusing its roads and agent tracks."""
-    from .world.checks import check_scene
-
-    lc = check_layout_language(world.layout, source, file, roads=world.roads)
-    check_scene(world.layout, lc, world.agents)
-    return lc.findings.sorted()
-
-
-def compile_valid(layout: Layout, source: SourceMap, file: str, strict: bool = False):
-    """(World, issues) of a layout that passes (LayoutError when it fails), compiled once: the layout-side
-    checks run first, then the roads and agent tracks the checks compiled become the World (its static
-    rasters are built only after the map's size has passed)."""
-    from .world import World
-    from .world.agents import compile_agents
-    from .world.checks import check_scene
-
-    lc = check_layout_language(layout, source, file)
-    if not lc.complete:  # some part cannot be compiled: report everything found on the sound parts
-        check_scene(layout, lc)
-        raise LayoutError(lc.findings.sorted())
-    tracks = compile_agents(layout, lc.roads)
-    check_scene(layout, lc, tracks)
-    issues = lc.findings.sorted()
-    raise_if_failed(issues, strict)
-    return World.compile(layout, roads=lc.roads, agents=tracks), issues
-
-
-def check_layout(layout: Layout, strict: bool = False, file: str = "<layout>") -> Layout:
-    """Validate an in-memory layout (no source file: messages name field paths); raise LayoutError on errors,
-    or on warnings too when `strict`. Returns the layout."""
-    raise_if_failed(validate_layout(layout, {}, file), strict)
-    return layout
-
-
-def check_layout_file(path: str | Path, strict: bool = False) -> Layout:
-    """Load and validate a layout file; raise LayoutError (FILE:LINE:COL messages) if it fails."""
-    layout, source = load_layout(path)
-    raise_if_failed(validate_layout(layout, source, str(path)), strict)
-    return layout
+__all__ = ["validate", "check", "load_valid", "ValidLayout"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,37 +35,37 @@ class ValidLayout:
 
     layout: Layout
     issues: list[Issue]
-    roads: Any
-    agents: list
+    roads: RoadGeometry
+    agents: list[AgentTrack]
 
-    def compile(self):
-        from .world import World
-
+    def compile(self) -> World:
         return World.compile(self.layout, roads=self.roads, agents=self.agents)
 
 
-def _checked(layout: Layout, source: SourceMap, file: str) -> tuple[list[Issue], Any, list | None]:
-    """(issues, road geometry, agent tracks or None) of a layout: every check, compiling each part once."""
-    from .world.agents import compile_agents
-    from .world.checks import check_scene
+def validate(layout: Layout, source: SourceMap | None = None, file: str = "<layout>") -> list[Issue]:
+    """Every issue of a parsed layout (errors and warnings), located with `source` (without one, messages name
+    field paths), in file order."""
+    return _checked(layout, source or {}, file)[0]
 
-    lc = check_layout_language(layout, source, file)
-    tracks = compile_agents(layout, lc.roads) if lc.complete else None
-    if tracks is None:
-        check_scene(layout, lc)
-    else:
-        check_scene(layout, lc, tracks)
-    return lc.findings.sorted(), lc.roads, tracks
+
+def check(layout: Layout, source: SourceMap | None = None, file: str = "<layout>", *,
+          strict: bool = False) -> ValidLayout:
+    """The ValidLayout of a layout that passes; LayoutError carrying every issue when it has errors, or
+    warnings too when `strict`. The World's static rasters are built only by `compile()`, after the map's size
+    has passed."""
+    issues, roads, tracks = _checked(layout, source or {}, file)
+    raise_if_failed(issues, strict)
+    return ValidLayout(layout, issues, roads, tracks)
 
 
 def load_valid(path: str | Path, changes: dict[str, Any] | None = None, strict: bool = False) -> ValidLayout:
     """Read a layout file, apply `changes` (e.g. a `duration` or `seed` given on the command line) and validate
     the result, so a longer duration is checked like one written in the file (issues located at the file's
-    lines). Returns the ValidLayout; LayoutError when it fails."""
+    lines). Returns the ValidLayout; LayoutError (FILE:LINE:COL messages) when it fails."""
     layout, source = load_layout(path)
     given = {k: v for k, v in (changes or {}).items() if getattr(layout, k) != v}
     if given:  # the layout as written first, so that only what the changes break is said to come from them
-        raise_if_failed(validate_layout(layout, source, str(path)), strict)
+        raise_if_failed(validate(layout, source, str(path)), strict)
         layout = dataclasses.replace(layout, **given)
     issues, roads, tracks = _checked(layout, source, str(path))
     if given and failed(issues, strict):
@@ -115,8 +76,12 @@ def load_valid(path: str | Path, changes: dict[str, Any] | None = None, strict: 
     return ValidLayout(layout, issues, roads, tracks)
 
 
-def load_valid_layout(path: str | Path, changes: dict[str, Any] | None = None, strict: bool = False
-                      ) -> tuple[Layout, list[Issue]]:
-    """`load_valid` without the compiled parts: (layout, warnings)."""
-    v = load_valid(path, changes, strict)
-    return v.layout, v.issues
+def _checked(layout: Layout, source: SourceMap, file: str) -> tuple[list[Issue], RoadGeometry, list | None]:
+    """(issues, road geometry, agent tracks or None) of a layout: every check, compiling each part once."""
+    lc = check_layout_language(layout, source, file)
+    tracks = compile_agents(layout, lc.roads) if lc.complete else None
+    if tracks is None:
+        check_scene(layout, lc)
+    else:
+        check_scene(layout, lc, tracks)
+    return lc.findings.sorted(), lc.roads, tracks

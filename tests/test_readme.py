@@ -5,7 +5,7 @@ import re
 
 from anyscene.cli.main import COMMANDS
 from anyscene.layout import parse_layout
-from anyscene.validation import check_layout
+from anyscene.validation import check
 
 from pathlib import Path
 
@@ -16,7 +16,7 @@ def test_readme_example_layout_is_valid():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
     layout, _ = parse_layout(block, "README.md")
-    check_layout(layout, strict=True, file="README.md")
+    check(layout, strict=True, file="README.md")
 
 
 def test_readme_starts_with_the_two_commands_and_lists_every_verb():

@@ -27,7 +27,7 @@ def _pipeline(model: str, weights: str | None, height: int, width: int, device: 
     import torch
 
     from anyscene.render.diffusion.build import sd15_architecture_pipeline, tiny_random_pipeline
-    from anyscene.render.diffusion.video import load_pipeline
+    from anyscene.render.diffusion.renderer import load_pipeline
 
     if weights:
         return load_pipeline(weights, device=device, dtype=dtype)

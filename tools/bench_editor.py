@@ -3,7 +3,7 @@
 For each of `--edits` edits of the layout (default layouts/crowded_crossing.yaml, 49 agents) through the
 editor's API (ASGI test client, the same app `anyscene edit` serves): the whole edit request (apply, merge,
 re-read, recompile, and validate for scenes of up to 120 agents), the time until the edit's issues are there
-(larger scenes are validated in the background), the validation alone (`anyscene.editor.checks.validate`), the BEV state for a new
+(larger scenes are validated in the background), the validation alone (`anyscene.validation.validate`), the BEV state for a new
 t (the Server-Timing of GET /api/state, and its wall time), and one 400x225 camera preview (GET /api/preview).
 `--scale N` repeats it on the same scene grown to N agents (copies of its pedestrians, shifted), for the
 "hundreds of agents" case. Goals: state < 50 ms, validation < 300 ms, preview < 1 s (medians).
@@ -44,8 +44,8 @@ def grown_layout(text: str, n_agents: int) -> str:
 def measure(layout_path: Path, edits: int, states_per_edit: int) -> dict:
     from fastapi.testclient import TestClient
 
-    from anyscene.editor import checks
     from anyscene.editor.server import create_app
+    from anyscene.validation import validate
 
     tok = "bench"
     app = create_app(layout_path, token=tok)
@@ -67,7 +67,7 @@ def measure(layout_path: Path, edits: int, states_per_edit: int) -> dict:
         times["edit_to_issues_ms"].append((time.perf_counter() - t0) * 1000)
         cur = session.current
         t0 = time.perf_counter()
-        checks.validate(cur.layout, cur.source, "bench.yaml")
+        validate(cur.layout, cur.source, "bench.yaml")
         times["validate_ms"].append((time.perf_counter() - t0) * 1000)
         for j in range(states_per_edit):
             t = round((k * states_per_edit + j) * 0.37 % duration, 3)

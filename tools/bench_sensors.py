@@ -79,9 +79,14 @@ def _rgb_renderer(world):
     """render(frame, camera) -> RGB of the raster renderer, or None where it is not installed."""
     try:
         from anyscene.render.markings import BuildingIndex, MarkingRaster
-        from anyscene.render.raster import load_style, render_rgb
     except ImportError:
         return None
+    try:
+        from anyscene.render.shading import render_rgb
+        from anyscene.render.style import load_style
+    except ImportError:  # a baseline checkout from before the split of render/raster.py
+        from anyscene.render.shading import render_rgb
+        from anyscene.render.style import load_style
     style, markings, buildings = load_style(), MarkingRaster.build(world), BuildingIndex.build(world)
     return lambda frame, cam: render_rgb(frame, cam, style, markings, world.layout.seed,
                                          agents=world.states(frame.t), buildings=buildings)
@@ -176,7 +181,8 @@ def bench_lidar(world, rig: str = "nuscenes", sweeps: int = 40, t: float | None 
                 each[m].append(time.perf_counter() - t0)
                 cpu[m].append(time.process_time() - c0)
         points.append(s.points.shape[0])
-    out = {"rig": rig, "t": t, "sweeps": sweeps, "points_per_sweep": int(np.median(points))}
+    out = {"rig": rig, "t": t, "sweeps": sweeps, "points_per_sweep": int(np.median(points)),
+           "static_triangles": static.mesh.num_triangles, "static_props": len(getattr(world, "props", ()))}
     for m in modes:
         key = "" if m == "auto" else f"{m}_"
         out[f"{key}sweeps_per_s"] = 1.0 / _median(each[m])

@@ -31,17 +31,17 @@ def crowd_layout(duration: float = 30.0, n_agents: int = 40):
 
 
 def bench_validate(repeats: int = 5) -> dict:
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
     from layout_scenes import busy_layout
 
     out = {}
     for name, layout in (("sparse_road", busy_layout()), ("dense_crowd", crowd_layout())):
-        issues = validate_layout(layout, {}, name)  # warm-up, and the scene must be valid
+        issues = validate(layout, {}, name)  # warm-up, and the scene must be valid
         assert not issues, [str(i) for i in issues]
         runs = []
         for _ in range(repeats):
             t0 = time.perf_counter()
-            validate_layout(layout, {}, name)
+            validate(layout, {}, name)
             runs.append(time.perf_counter() - t0)
         out[name] = {"agents": len(layout.agents), "duration_s": layout.duration,
                      "seconds_median": statistics.median(runs), "seconds_runs": runs, "goal_seconds": 2.0}

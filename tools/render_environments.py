@@ -1,4 +1,4 @@
-"""Render the same scene under several environments (time of day, weather) with the raster renderer, tiled
+"""Render the same scene under several environments (time of day, weather) on the default camera path, tiled
 like tools/render_examples.py, for docs/images/env_*.jpg.
 
     python tools/render_environments.py                          # urban_street at t = 2 s, 400x225 per camera
@@ -21,21 +21,23 @@ ENVIRONMENTS = (("noon", 12.0, "clear"), ("dusk", 18.6, "clear"), ("night", 21.5
                 ("fog", 10.0, "fog"), ("rain", 15.0, "rain"))
 
 
-def render_environment(layout, t: float, size, time_of_day: float, weather: str, config=None) -> dict:
-    """RGB images by channel of every nuScenes rig camera at scene time t, the layout's environment replaced."""
-    from anyscene.render.raster_renderer import RasterConfig, RasterRenderer
-    from anyscene.sensors.camera import render_camera
-    from anyscene.sensors.raycast import WorldScene
+def render_environment(layout, t: float, size, time_of_day: float, weather: str, config=None,
+                       renderer: str = "gl") -> dict:
+    """RGB images by channel of every nuScenes rig camera at scene time t, the layout's environment replaced,
+    through the SensorSuite (the default camera path unless `renderer` says otherwise)."""
+    from anyscene.pipeline.config import StreamConfig
+    from anyscene.pipeline.sensors import SensorSuite
+    from anyscene.render.raster_renderer import RasterConfig
     from anyscene.sensors.rig import load_rig
     from anyscene.world import World
 
     env = dataclasses.replace(layout.environment, time_of_day=time_of_day, weather=weather)
     world = World.compile(dataclasses.replace(layout, environment=env))
     rig = load_rig("nuscenes", size)
-    scene = WorldScene(world)
-    renderer = RasterRenderer(world, rig.cameras, config or RasterConfig(), seed=layout.seed, scene=scene)
-    ego = world.ego_pose(t)
-    return {c.channel: renderer.render(render_camera(scene, c, ego, t), c) for c in rig.cameras}
+    stream = StreamConfig(renderer=renderer, renderer_config=config or RasterConfig(),
+                          camera_backend="gl" if renderer == "gl" else "raycast", workers=1)
+    suite = SensorSuite(world, rig, stream)
+    return {c.channel: suite.image(c, t) for c in rig.cameras}
 
 
 def main(argv=None) -> int:
@@ -50,6 +52,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", default="400x225", help="per-camera WxH")
     ap.add_argument("--out", default=str(ROOT / "docs" / "images"), help="folder for env_<name>.jpg")
     ap.add_argument("--only", nargs="*", help="names of ENVIRONMENTS to render")
+    ap.add_argument("--renderer", default="gl", help="renderer: gl (default camera path) or raster")
     args = ap.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
     layout, _ = load_layout(args.layout)
@@ -58,7 +61,7 @@ def main(argv=None) -> int:
     for name, hour, weather in ENVIRONMENTS:
         if args.only and name not in args.only:
             continue
-        images = render_environment(layout, args.t, (w, h), hour, weather)
+        images = render_environment(layout, args.t, (w, h), hour, weather, renderer=args.renderer)
         mosaic = tile(images)
         Image.fromarray(mosaic).save(out / f"env_{name}.jpg", quality=88)
         lum = float(np.mean(mosaic.astype(np.float64) @ [0.2126, 0.7152, 0.0722]))

@@ -1,13 +1,13 @@
-"""Render the six cameras of a rig with the raster renderer for example layouts and save them tiled, for the
-README (docs/images/).
+"""Render the six cameras of a rig on the default camera path (GL maps + GL renderer, or --renderer raster)
+through the SensorSuite for example layouts and save them tiled, for the README (docs/images/).
 
     python tools/render_examples.py                                   # the default examples
     python tools/render_examples.py layouts/urban_street.yaml --t 2.0 --time-of-day 17.5
-    python tools/render_examples.py --bench bench_raster.json         # also time render_rgb, write JSON
+    python tools/render_examples.py --bench bench_render.json         # also time maps and RGB, write JSON
 
 Each image is 3 × 2 tiles (front-left, front, front-right over back-left, back, back-right), every camera at
---size, sun shadows cast with the sensors' ray caster. The benchmark times the camera cast, the shadow cast
-and render_rgb per camera (median of --repeat runs, wall-clock seconds) at the rig's full resolution.
+--size, with sun shadows. The benchmark times the camera maps and the RGB per camera (median of --repeat runs,
+wall-clock seconds) at the rig's full resolution.
 """
 from __future__ import annotations
 
@@ -27,20 +27,26 @@ DEFAULT_EXAMPLES = (("layouts/urban_street.yaml", 2.0, 10.0), ("layouts/four_way
 TILE_ORDER = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_BACK_LEFT", "CAM_BACK", "CAM_BACK_RIGHT")
 
 
-def render_rig(world, scene, rig, t: float, style, markings, buildings, seed: int, shadows: bool = True) -> dict:
-    """RGB images (H, W, 3) uint8 by channel of every camera of `rig` at scene time t."""
-    from anyscene.render.lighting import sun_shadow
-    from anyscene.render.raster import render_rgb
-    from anyscene.sensors.camera import render_camera
+def suite_for(layout, rig, renderer: str = "gl", style=None, shadows: bool = True, hour=None):
+    """The SensorSuite of `layout` (its time of day set to `hour` where given) with `renderer` on the default
+    camera path, noise-free settings otherwise as generate's defaults."""
+    import dataclasses
 
-    ego, agents = world.ego_pose(t), world.states(t)
-    out = {}
-    for cam in rig.cameras:
-        frame = render_camera(scene, cam, ego, t)
-        shadow = sun_shadow(frame, scene, style) if shadows else None
-        out[cam.channel] = render_rgb(frame, cam, style, markings, seed, agents=agents, buildings=buildings,
-                                      shadow=shadow)
-    return out
+    from anyscene.pipeline.config import StreamConfig
+    from anyscene.pipeline.sensors import SensorSuite
+    from anyscene.render.raster_renderer import RasterConfig
+    from anyscene.world import World
+
+    if hour is not None:
+        layout = dataclasses.replace(layout, environment=dataclasses.replace(layout.environment, time_of_day=hour))
+    config = StreamConfig(renderer=renderer, renderer_config=RasterConfig(style=style, shadows=shadows),
+                          camera_backend="gl" if renderer == "gl" else "raycast", workers=1)
+    return SensorSuite(World.compile(layout), rig, config)
+
+
+def render_rig(suite, t: float) -> dict:
+    """RGB images (H, W, 3) uint8 by channel of every camera of the suite's rig at scene time t."""
+    return {cam.channel: suite.image(cam, t) for cam in suite.rig.cameras}
 
 
 def tile(images: dict, label: bool = True) -> np.ndarray:
@@ -61,46 +67,33 @@ def tile(images: dict, label: bool = True) -> np.ndarray:
     return np.concatenate(rows, axis=0)
 
 
-def bench(world, scene, rig, t: float, style, markings, buildings, repeat: int) -> dict:
-    """Median seconds per camera of the cast, the shadow cast and render_rgb, at the rig's resolution."""
-    from anyscene.render.lighting import sun_shadow
-    from anyscene.render.raster import render_rgb
-    from anyscene.sensors.camera import render_camera
-
-    ego, agents = world.ego_pose(t), world.states(t)
+def bench(suite, t: float, repeat: int) -> dict:
+    """Median seconds per camera of its camera maps and its RGB, at the rig's resolution."""
     rows = {}
-    for cam in rig.cameras:
-        frame = render_camera(scene, cam, ego, t)
-        shadow = sun_shadow(frame, scene, style)
-        render_rgb(frame, cam, style, markings, 0, agents=agents, buildings=buildings, shadow=shadow)  # warm
-        times = {"cast": [], "shadow": [], "render_rgb": []}
+    renderer = suite.renderer()
+    for cam in suite.rig.cameras:
+        renderer.render(suite.camera(cam, t), cam)  # warm
+        times = {"maps": [], "rgb": []}
         for _ in range(repeat):
             t0 = time.perf_counter()
-            frame = render_camera(scene, cam, ego, t)
+            frame = suite.camera(cam, t)
             t1 = time.perf_counter()
-            shadow = sun_shadow(frame, scene, style)
+            renderer.render(frame, cam)
             t2 = time.perf_counter()
-            render_rgb(frame, cam, style, markings, 0, agents=agents, buildings=buildings, shadow=shadow)
-            t3 = time.perf_counter()
-            times["cast"].append(t1 - t0)
-            times["shadow"].append(t2 - t1)
-            times["render_rgb"].append(t3 - t2)
+            times["maps"].append(t1 - t0)
+            times["rgb"].append(t2 - t1)
         rows[cam.channel] = {k: float(np.median(v)) for k, v in times.items()}
-    return {"width": rig.cameras[0].width, "height": rig.cameras[0].height, "repeat": repeat, "cameras": rows,
-            "render_rgb_median_s": float(np.median([r["render_rgb"] for r in rows.values()])),
-            "cast_median_s": float(np.median([r["cast"] for r in rows.values()])),
-            "marking_tile_bytes": markings.cached_bytes}
+    return {"width": suite.rig.cameras[0].width, "height": suite.rig.cameras[0].height, "repeat": repeat,
+            "renderer": suite.config.renderer, "cameras": rows,
+            "rgb_median_s": float(np.median([r["rgb"] for r in rows.values()])),
+            "maps_median_s": float(np.median([r["maps"] for r in rows.values()]))}
 
 
 def main(argv=None) -> int:
     from PIL import Image
 
     from anyscene.layout import load_layout
-    from anyscene.render.markings import BuildingIndex, MarkingRaster
-    from anyscene.render.raster import load_style
-    from anyscene.sensors.raycast import WorldScene
     from anyscene.sensors.rig import load_rig
-    from anyscene.world import World
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("layouts", nargs="*", help="layout files (default: two examples at chosen times)")
@@ -109,7 +102,7 @@ def main(argv=None) -> int:
     ap.add_argument("--size", default="800x450", help="camera resolution WxH (default 800x450)")
     ap.add_argument("--rig", default="nuscenes", help="rig name or file (default nuscenes)")
     ap.add_argument("--style", default=None, help="raster style name or file (default configs/render/raster.yaml)")
-    ap.add_argument("--seed", type=int, default=0, help="render seed")
+    ap.add_argument("--renderer", default="gl", help="renderer: gl (default camera path) or raster")
     ap.add_argument("--out", default=str(ROOT / "docs" / "images"), help="output folder")
     ap.add_argument("--format", default="jpg", choices=("jpg", "png"), help="image format (default jpg)")
     ap.add_argument("--no-shadows", action="store_true", help="skip the sun shadow rays")
@@ -126,19 +119,15 @@ def main(argv=None) -> int:
     report = {}
     for path, t, hour in examples:
         layout, _ = load_layout(path)
-        world = World.compile(layout)
-        scene = WorldScene(world)
-        style = load_style(args.style, overrides={"time_of_day": hour} if hour is not None else None)
-        markings, buildings = MarkingRaster.build(world), BuildingIndex.build(world)
-        rig = load_rig(args.rig, (w, h))
-        images = render_rig(world, scene, rig, t, style, markings, buildings, args.seed, not args.no_shadows)
+        suite = suite_for(layout, load_rig(args.rig, (w, h)), args.renderer, args.style, not args.no_shadows, hour)
+        images = render_rig(suite, t)
         name = out / f"raster_{Path(path).stem}.{args.format}"
         img = Image.fromarray(tile(images))
         img.save(name, quality=88) if args.format == "jpg" else img.save(name, optimize=True)
-        print(f"{name}  ({name.stat().st_size // 1024} KB, t = {t} s, time of day {style.time_of_day} h)")
+        print(f"{name}  ({name.stat().st_size // 1024} KB, t = {t} s, time of day {hour} h)")
         if args.bench:
-            report[Path(path).stem] = bench(world, scene, load_rig(args.rig), t, style, markings, buildings,
-                                            args.repeat)
+            full = suite_for(layout, load_rig(args.rig), args.renderer, args.style, not args.no_shadows, hour)
+            report[Path(path).stem] = bench(full, t, args.repeat)
     if args.bench:
         Path(args.bench).write_text(json.dumps(report, indent=2))
         print(f"benchmark: {args.bench}")

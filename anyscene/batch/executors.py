@@ -2,14 +2,18 @@
 bounded number of scenes in flight and hand back each result as it finishes, in completion order."""
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import ConfigError
 from .jobs import THREAD_ENV, SceneResult, SceneTask, run_task
+import anyscene
 
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -39,17 +43,11 @@ class LocalExecutor:
         self._pool = None
 
     def _new_pool(self):
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         # Workers start on demand; each inherits THREAD_ENV, which `run` holds in the environment meanwhile.
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def run(self, tasks: Iterable[SceneTask], started=None) -> Iterator[tuple[SceneTask, SceneResult]]:
         """Run tasks, `workers` at a time; `started(task)` is called when one is handed to a worker."""
-        from concurrent.futures import FIRST_COMPLETED, wait
-        from concurrent.futures.process import BrokenProcessPool
-
         todo = list(tasks)[::-1]
         running: dict = {}
         env = _thread_env()
@@ -179,8 +177,6 @@ def cluster_runtime_env() -> dict:
     """Ray runtime environment for the workers of a running cluster: the thread limits, and this very
     `anyscene` package (with its shipped configs) uploaded as a `py_modules` entry, so every worker runs the
     driver's version. The nodes need the package's dependencies installed (see docs/batch.md)."""
-    import anyscene
-
     return {"env_vars": dict(THREAD_ENV), "py_modules": [str(Path(anyscene.__file__).parent)]}
 
 

@@ -11,10 +11,13 @@ import os
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..atomic import atomic_folder
 from ..errors import AnySceneError
+from ..export.dataset import load_layouts
+from ..export.scene import write_scene_folder
 
 # One BLAS/OpenMP thread per scene process: scenes run in parallel across processes, and every backend then
 # computes with the same thread count (floating-point sums do not depend on how a machine is shared).
@@ -71,8 +74,6 @@ def run_task(task: SceneTask) -> SceneResult:
             return _failed(task.name, e, t0)
     result = scene_job(task.layout, task.out_dir, task.config, name=task.name)
     if task.sample is not None:
-        from dataclasses import replace
-
         result = replace(result, seconds=round(time.time() - t0, 3))
     return result
 
@@ -80,10 +81,6 @@ def run_task(task: SceneTask) -> SceneResult:
 def scene_job(layout_path: str | Path, scene_out_dir: str | Path, config, name: str | None = None) -> SceneResult:
     """Generate one layout into `scene_out_dir` (a one-scene nuScenes dataroot with its merge fragment) with
     the GenerateConfig `config`; the output depends only on the layout, the config and the seed."""
-    from ..export.dataset import load_layouts
-    from ..export.scene import write_scene_folder
-    from ..atomic import atomic_folder
-
     t0 = time.time()
     out = Path(scene_out_dir)
     name = name or out.name

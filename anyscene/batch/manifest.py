@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from ..atomic import atomic_file
+
 MANIFEST_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed")
 
@@ -59,8 +61,6 @@ class Manifest:
 
     def save(self, path: Path) -> None:
         """Write atomically (a temporary file renamed into place)."""
-        from ..atomic import atomic_file
-
         with atomic_file(path) as tmp:
             tmp.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
 

@@ -191,7 +191,7 @@ def _alive(pid: int) -> bool:
 
 
 def _scene_ok(work: Path, name: str) -> bool:
-    from ..export.writer import FRAGMENT
+    from ..export.scene_folder import FRAGMENT
 
     return (work / "scenes" / name / FRAGMENT).is_file()
 

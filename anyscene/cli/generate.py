@@ -20,7 +20,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
                    help="layout YAML files, then optional key=value config overrides (e.g. annotation.max_distance=40)")
     p.add_argument("--out", type=Path, required=True, help="output dataset folder (must not exist unless --overwrite)")
     p.add_argument("--config", type=Path, default=None, help="config YAML (default configs/generate.yaml)")
-    p.add_argument("--renderer", choices=("raster", "gl", "diffusion"), default=None, help="camera renderer (raster)")
+    p.add_argument("--renderer", default=None,
+                   help="camera renderer: gl (default; raster where there is no EGL), raster or diffusion")
     p.add_argument("--weights", type=Path, default=None, help="diffusion renderer weights folder")
     p.add_argument("--rig", default=None, help="rig name under configs/rigs or a rig YAML file (nuscenes); limits in docs/layout.md")
     p.add_argument("--resolution", default=None, help="camera resolution WxH, e.g. 800x450 (rig's own); 16..8192 px a side, at most 3840x2160 pixels")

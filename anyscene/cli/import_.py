@@ -30,8 +30,8 @@ def add_parser(subparsers, verb: str, help_text: str) -> None:
 
 def run_nuscenes(args: argparse.Namespace) -> int:
     from ..importers.nuscenes import import_nuscenes
-    from ..validation import check_layout
     from ..layout.yamlio import save_layout
+    from ..validation import check
 
     outputs = [p for p in (args.out, args.rig_out) if p is not None]
     for path in outputs:
@@ -44,7 +44,7 @@ def run_nuscenes(args: argparse.Namespace) -> int:
     scene = import_nuscenes(args.dataroot, args.version, args.scene, map_margin=args.map_margin)
     for w in scene.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    check_layout(scene.layout, file=str(args.out))  # recorded-data findings are warnings, never errors
+    check(scene.layout, file=str(args.out))  # recorded-data findings are warnings, never errors
     save_layout(scene.layout, args.out)
     if args.rig_out is not None:
         tmp = args.rig_out.with_suffix(args.rig_out.suffix + ".tmp")

@@ -40,13 +40,13 @@ def load_valid_world(path: Path):
     printed) and compile its World, once."""
     from ..errors import format_issues
     from ..layout.yamlio import load_layout
-    from ..validation import compile_valid
+    from ..validation import check
 
     layout, source = load_layout(path)
-    world, issues = compile_valid(layout, source, str(path))
-    for line in format_issues(issues):
+    valid = check(layout, source, str(path))
+    for line in format_issues(valid.issues):
         print(line, file=sys.stderr)
-    return world
+    return valid.compile()
 
 
 def scene_span(world, duration: float | None) -> float:

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ..world import frame_times, load_grid
-    from ..world.preview import SUFFIXES, make_view, write_preview
+    from ..world.pictures import SUFFIXES, make_view, write_preview
 
     suffix = args.out.suffix.lower()
     if suffix not in SUFFIXES:

@@ -45,8 +45,9 @@ def layout_files(paths: list[Path]) -> list[Path]:
 def check_file(path: Path, strict: bool):
     """(issues, failed) of one layout file; unreadable and invalid files are issues, not exceptions."""
     from ..errors import Issue, LayoutError, Location
-    from ..validation import failed, validate_layout
+    from ..layout.validate import failed
     from ..layout.yamlio import load_layout
+    from ..validation import validate
 
     if path.is_dir():
         return [Issue(Location(str(path)), "no layout files (*.yaml, *.yml) in this folder")], True
@@ -54,7 +55,7 @@ def check_file(path: Path, strict: bool):
         layout, source = load_layout(path)
     except LayoutError as e:
         return e.issues, True
-    issues = validate_layout(layout, source, str(path))
+    issues = validate(layout, source, str(path))
     return issues, failed(issues, strict)
 
 

@@ -1,7 +1,6 @@
-"""The editor's one door to layout validation (so it can follow the validator wherever it moves).
-
-`validate` returns the same issues `anyscene validate` prints for the file; `locate` turns an issue into what
-the browser needs to show it on the canvas: the agents involved and the time it happens.
+"""The validator's issues as the editor shows them (the issues themselves come from `anyscene.validation`,
+the same `anyscene validate` prints): `locate` turns an issue into what the browser needs to show it on the
+canvas, the agents involved and the time it happens; `issue_json` is the issue as the API sends it.
 """
 from __future__ import annotations
 
@@ -12,19 +11,6 @@ from ..errors import Issue
 _TIME = re.compile(r"\bt=(-?\d+(?:\.\d+)?)\s*s")
 _QUOTED = re.compile(r"'([^']+)'")
 _INDEX = re.compile(r"^(agents|map\.props)\[(\d+)\]")
-
-
-def validate(layout, source, file: str) -> list[Issue]:
-    """Every scene issue of a parsed layout, errors and warnings, as `anyscene validate` reports them."""
-    from ..validation import validate_layout
-
-    return validate_layout(layout, source, file)
-
-
-def failed(issues: list[Issue], strict: bool = False) -> bool:
-    from ..validation import failed as _failed
-
-    return _failed(issues, strict)
 
 
 def locate(issue: Issue, layout) -> dict:

@@ -12,6 +12,11 @@ import io
 import re
 import threading
 
+import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
 from ..errors import Issue, LayoutError, Location
 
 DUMP_WIDTH = 120  # columns at which ruamel wraps the lines an edit rewrites
@@ -19,8 +24,6 @@ DUMP_WIDTH = 120  # columns at which ruamel wraps the lines an edit rewrites
 
 def rt_yaml(text: str = ""):
     """A ruamel round-trip YAML object indented like `text` (the project's style when it cannot tell)."""
-    from ruamel.yaml import YAML
-
     y = YAML(typ="rt")
     y.allow_duplicate_keys = False
     y.preserve_quotes = True
@@ -52,8 +55,6 @@ def dump(tree, text_hint: str = "") -> str:
 
 def load_tree(text: str, file: str):
     """The round-trip tree of `text`; LayoutError with the line of a syntax error."""
-    from ruamel.yaml.error import MarkedYAMLError
-
     try:
         return rt_yaml(text).load(text)
     except MarkedYAMLError as e:
@@ -67,16 +68,12 @@ def load_tree(text: str, file: str):
 
 def plain_load(text: str):
     """The plain data of YAML text with the fast C loader where present (for comparing two texts)."""
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)  # a safe loader: plain data only
 
 
 def plain_data(tree):
     """The round-trip tree as plain dicts, lists and scalars (what `plain_load` gives for its dump)."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     if isinstance(tree, (CommentedMap, dict)):
         return {plain_data(k): plain_data(v) for k, v in tree.items()}
     if isinstance(tree, (CommentedSeq, list)):
@@ -201,16 +198,11 @@ def relocate(tree, text: str) -> None:
     """Set the line/column records of the round-trip tree to where each node stands in `text`, a text that means
     what the tree means (the dump of an edited tree merged into the original). The positions come from the
     fast C composer of PyYAML; _Mismatch when the two node structures differ."""
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     _place(tree, yaml.compose(text, Loader=loader))
 
 
 def _place(obj, node) -> None:
-    import yaml
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
     if isinstance(obj, CommentedMap):
         if not isinstance(node, yaml.MappingNode) or len(node.value) != len(obj):
             raise _Mismatch

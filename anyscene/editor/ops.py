@@ -21,7 +21,6 @@ MAX_POINTS = 4096  # points of a polygon or waypoints of a trajectory given in o
 ID_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 WEATHER = ("clear", "overcast", "fog", "rain")
 AREA_CLASSES = ("terrain", "vegetation", "other_flat", "parking", "sidewalk", "driveable_surface", "manmade", "others")
-TRAJECTORY_KEYS = ("waypoints", "lane")
 
 
 class EditError(AnySceneError):
@@ -222,6 +221,36 @@ def op_move_agent(tree, a, ctx: EditContext) -> None:
         return
     for i, w in enumerate(_waypoints(agent, ident)):
         _shift_xy(w, "xy", dx, dy, f"{ident}.waypoints[{i}]")
+
+
+def wrap_angle(angle: float) -> float:
+    """An angle (rad) in [-pi, pi)."""
+    return (angle + math.pi) % (2 * math.pi) - math.pi
+
+
+def op_rotate_agent(tree, a, ctx) -> None:
+    """Turn a trajectory of waypoints by `angle` (rad, counter-clockwise) about the point `about` [x, y]: every
+    waypoint's xy and velocity turn, a given yaw turns with them. A lane-following agent's heading is its lane's."""
+    ident = text(a.get("id"), "id")
+    num(a.get("angle"), "angle", lo=-7.0, hi=7.0)  # checked; used unrounded, since it turns points far away
+    angle = float(a["angle"])
+    px, py = point(a.get("about"), "about")
+    agent = _agent(tree, ident)
+    traj = agent.get("trajectory") or {}
+    if traj.get("lane") is not None:
+        raise EditError(f"'{ident}' follows a lane, which sets its heading; give it waypoints to turn it")
+    c, s = math.cos(angle), math.sin(angle)
+    for i, w in enumerate(_waypoints(agent, ident)):
+        what = f"{ident}.waypoints[{i}]"
+        xy = w.get("xy")
+        x, y = (float(v) for v in point(xy, f"{what}.xy"))
+        xy[0], xy[1] = num(px + c * (x - px) - s * (y - py), what), num(py + s * (x - px) + c * (y - py), what)
+        vel = w.get("velocity")
+        if vel is not None:
+            vx, vy = (float(v) for v in point(vel, f"{what}.velocity"))
+            vel[0], vel[1] = num(c * vx - s * vy, what), num(s * vx + c * vy, what)
+        if w.get("yaw") is not None:
+            w["yaw"] = num(wrap_angle(float(num(w["yaw"], f"{what}.yaw")) + angle), f"{what}.yaw")
 
 
 def op_set_waypoint(tree, a, ctx) -> None:

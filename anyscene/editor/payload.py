@@ -55,6 +55,7 @@ def map_payload(world) -> dict:
         "lanes": [{"road": road, "lane": lane, "length": _r(line.length),
                    "points": np.round(line.points, 2).tolist()} for (road, lane), line in roads.lanes.items()],
         "crosswalks": [{"id": c.id, "road": c.road, "s": c.s, "width": c.width, "explicit": c.polygon is not None,
+                        "polygon": None if c.polygon is None else [list(p) for p in c.polygon],
                         "polygons": rings(roads.crosswalks.get(c.id))} for c in m.crosswalks],
         "areas": [{"index": i, "class": a.cls, "occ3d": STATIC_CLASSES.get(a.cls, a.cls), "height": a.height,
                    "polygon": [list(p) for p in a.polygon]} for i, a in enumerate(m.areas)],
@@ -187,7 +188,7 @@ def occupancy_payload(world, t: float, grid) -> dict:
     voxel column (i = c, j = ny - 1 - r): +x (forward) right, +y (left) up, in the ego frame."""
     from PIL import Image
 
-    from ..world.preview import OCC3D_PALETTE, column_classes
+    from ..world.pictures import OCC3D_PALETTE, column_classes
 
     frame = world.frame(t, grid, with_flow=False)
     cols = column_classes(frame.semantics)  # (nx, ny)
@@ -210,6 +211,6 @@ def occupancy_payload(world, t: float, grid) -> dict:
 
 
 def palette() -> dict:
-    from ..world.preview import EGO_COLOR, OCC3D_PALETTE
+    from ..world.pictures import EGO_COLOR, OCC3D_PALETTE
 
     return {"occ3d": {n: OCC3D_PALETTE[i].tolist() for i, n in enumerate(OCC3D_NAMES)}, "ego": list(EGO_COLOR)}

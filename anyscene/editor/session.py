@@ -1,20 +1,28 @@
 """One editing session: the opened document, its parsed layout, validation issues and compiled world, undo
 and redo, open / save / new. The server calls it from several threads; a lock serialises changes.
 
-After every change of the text the layout is parsed, validated (`checks.validate`) and compiled into a World
+After every change of the text the layout is parsed, validated (`anyscene.validation.validate`) and compiled into a World
 (agents recompiled, the static map reused when the edit left the map alone), so the states the browser draws
 at any t are the world's own.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import threading
 from dataclasses import dataclass, field
 
+from ..classes import AGENT_CLASSES, STATIC_PROPS
 from ..errors import AnySceneError, Issue, LayoutError, Location
+from ..layout.geometry import build_road_geometry
+from ..layout.motion import build_motion
+from ..layout.yamlio import parse_layout
+from ..names import safe_name
+from ..validation import validate
+from ..world import World
+from ..world.agents import compile_agents
 from ..world.grid import GridSpec
-from . import checks
-from .document import Document
+from .document import Document, read_edited
 from .ops import EditContext, EditError, apply_ops
 from .workspace import MissingFile, Workspace, WorkspaceError, atomic_write
 
@@ -75,8 +83,7 @@ class Session:
         self.redo_stack: list[tuple[str, str]] = []
         self._version = 0
         self._map_version = 0
-        self._map_key = None  # (map, extent) of the cached static world parts
-        self._static = None  # (roads, StaticMap)
+        self._previous_world = None  # the last compiled World, whose static parts the next compile may reuse
         first = workspace.file if workspace.file is not None else None
         if first is not None:
             rel = workspace.relative(first)
@@ -231,9 +238,6 @@ class Session:
 
     def _compile(self, text: str, version: int, successor: tuple | None = None) -> Compiled:
         """Parse (from the edited tree when there is one: no second YAML parse), validate and compile."""
-        from ..layout.yamlio import parse_layout
-        from .document import read_edited
-
         file = self.file_label
         try:
             read = read_edited(successor[0], text, file) if successor is not None else None
@@ -251,7 +255,7 @@ class Session:
 
         def check():
             try:
-                issues = list(checks.validate(layout, source, file))
+                issues = list(validate(layout, source, file))
             except Exception as e:  # noqa: BLE001 - a validator bug must not leave the page waiting
                 issues = [Issue(Location(file), f"the validator failed: {type(e).__name__}: {e}")]
             if failure is not None and not any(i.severity == "error" for i in issues):
@@ -286,28 +290,20 @@ class Session:
     def _world(self, layout):
         """World.compile(layout), reusing the road geometry and static rasters of the previous world when the
         map (and so its extent) is unchanged."""
-        from ..layout.geometry import build_road_geometry
-        from ..world import World
-        from ..world.agents import compile_agents
-        from ..world.static import compile_static
-
-        roads = static = None
-        if self._map_key is not None and self._map_key[0] == layout.map:
-            roads, static = self._static
-        if roads is None:
-            roads = build_road_geometry(layout.map)
+        previous = self._previous_world
+        if previous is not None and previous.layout.map != layout.map:
+            previous = None
+        roads = previous.roads if previous is not None else build_road_geometry(layout.map)
         try:
             agents = compile_agents(layout, roads)
         except Exception:  # noqa: BLE001 - a broken agent (the issues name it) must not hide the rest
             layout = _compilable(layout, roads)
             agents = compile_agents(layout, roads)
-        extent = layout.map.extent or _default_extent(layout, roads, agents)
-        if static is None or self._map_key[1] != extent:
-            static = compile_static(layout.map, roads, extent)
-            self._map_key = (layout.map, extent)
-            self._static = (roads, static)
+        world = World.compile(layout, roads, agents, previous=previous)
+        if previous is None or world.static is not previous.static:
             self._map_version += 1
-        return World(layout, roads, static, agents)
+        self._previous_world = world
+        return world
 
     @property
     def map_version(self) -> int:
@@ -317,11 +313,6 @@ class Session:
 def _compilable(layout, roads):
     """The layout without the agents, props and ego trajectory that cannot be compiled (unknown classes, roads
     or lanes), so the rest of the scene can still be drawn while the validator's issues say what is wrong."""
-    import dataclasses
-
-    from ..classes import AGENT_CLASSES, STATIC_PROPS
-    from ..layout.motion import build_motion
-
     def ok(trajectory) -> bool:
         try:
             build_motion(trajectory, roads)
@@ -335,21 +326,8 @@ def _compilable(layout, roads):
     return dataclasses.replace(layout, agents=agents, ego=ego, map=dataclasses.replace(layout.map, props=props))
 
 
-def _default_extent(layout, roads, agents):
-    """The extent World.compile gives a map without one (its helper; a full compile where it is gone)."""
-    from ..world import World
-    from ..world import world as world_module
-
-    helper = getattr(world_module, "_default_extent", None)
-    if helper is not None:
-        return helper(layout, roads, agents)
-    return tuple(World.compile(layout).static.extent)
-
-
 def _blank_layout(name: str) -> str:
-    import re
-
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "new_layout"
+    safe = safe_name(name, "new_layout")
     return (f"# {safe}: a new layout\nname: {safe}\nduration: 20\nmap:\n  roads:\n"
             "    - {id: main, centerline: [[-100, 0], [100, 0]], lanes: {forward: 1, backward: 1}}\n"
             "ego:\n  trajectory: {lane: {road: main, lane: 1, s: 20, speed: 5}}\nagents: []\n")

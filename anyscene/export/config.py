@@ -12,6 +12,7 @@ from ..config_io import Provenance, apply_overrides, omegaconf_message
 from ..errors import ConfigError
 from ..names import name_problem
 from ..pipeline.timeline import CAMERA_TIMINGS
+from ..render.diffusion_stream import DiffusionRenderConfig
 from ..render.raster_renderer import RasterConfig
 from ..resources import config_dir, resolve
 
@@ -19,7 +20,6 @@ DEFAULT_CONFIG = config_dir("generate") / "generate.yaml"
 FORMATS = ("nuscenes", "lidarseg", "occ3d", "conditions", "infos", "previews")
 # Formats that describe files of the nuScenes tables and cannot be written without them.
 NEEDS_NUSCENES = ("lidarseg", "infos")
-RENDERERS = ("raster", "gl", "diffusion")
 CAMERA_BACKENDS = ("raycast", "gl")  # how camera maps are made: ray casting (Embree) or GL rasterisation
 # Split names the devkit reserves for the real nuScenes scenes; a custom split must not use them.
 DEVKIT_SPLITS = ("train", "val", "test", "mini_train", "mini_val", "train_detect", "train_track")
@@ -55,15 +55,6 @@ class PreviewConfig:
 
 
 @dataclass
-class DiffusionConfig:
-    steps: int = 25  # denoising steps per chunk (4-8 for few-step models, 25-50 for quality)
-    sampler: Optional[str] = None  # euler, dpmsolver or ddim; None keeps the trained pipeline's scheduler
-    chunk_size: int = 8  # camera instants generated together
-    overlap: int = 2  # instants of context carried from one chunk to the next
-    prompt: Optional[str] = None  # scene tags such as "night, rain"; None leaves them unspecified
-
-
-@dataclass
 class EnvironmentOverride:
     time_of_day: Optional[float] = None  # h, local solar time for every layout; None = each layout's own
     weather: Optional[str] = None  # clear, overcast, fog or rain for every layout; None = each layout's own
@@ -74,7 +65,7 @@ class GenerateConfig:
     """Every setting of `anyscene generate`; see configs/generate.yaml for the one-line documentation."""
 
     version: str = "v1.0-anyscene"
-    renderer: str = "raster"
+    renderer: str = "gl"
     weights: Optional[str] = None
     rig: str = "nuscenes"
     resolution: Optional[str] = None
@@ -91,12 +82,12 @@ class GenerateConfig:
     overwrite: bool = False
     progress: bool = True
     workers: int = 2
-    camera_backend: str = "raycast"
+    camera_backend: str = "gl"
     annotation: AnnotationConfig = field(default_factory=AnnotationConfig)
     splits: SplitConfig = field(default_factory=SplitConfig)
     infos: InfoConfig = field(default_factory=InfoConfig)
     preview: PreviewConfig = field(default_factory=PreviewConfig)
-    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
+    diffusion: DiffusionRenderConfig = field(default_factory=DiffusionRenderConfig)
     raster: RasterConfig = field(default_factory=RasterConfig)
     environment: EnvironmentOverride = field(default_factory=EnvironmentOverride)
 
@@ -121,26 +112,20 @@ class GenerateConfig:
                             workers=self.workers)
 
     def check_sensors(self):
-        """The run's SensorRig, after checking the rig, resolution, grid, camera backend and renderer."""
-        from ..pipeline.sensors import check_sensors
+        """The run's SensorRig, after checking the rig, resolution, grid and renderer. Where the GL path is
+        asked for and no EGL context can be made, switches this config to the raster path (one line on
+        stderr, anyscene.pipeline.sensors.camera_path)."""
+        from ..pipeline.sensors import camera_path, check_sensors
 
-        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.weights, self.camera_backend,
-                             self.raster.style)
+        self.renderer, self.camera_backend = camera_path(self.renderer, self.camera_backend)
+        return check_sensors(self.rig, self.size, self.grid, self.renderer, self.renderer_config())
 
     def renderer_config(self):
-        """The typed config of the chosen renderer (anyscene.render.base.RENDERERS)."""
-        if self.renderer == "diffusion":
-            from ..render.diffusion_renderer import DiffusionRenderConfig
+        """The typed config of the chosen renderer: its section of this config (the registry entry's
+        `section`, anyscene.render.base.RENDERERS)."""
+        from ..render.base import renderer_entry
 
-            d = self.diffusion
-            return DiffusionRenderConfig(self.weights, d.steps, d.sampler, d.chunk_size, d.overlap, d.prompt)
-        if self.renderer == "gl":  # the GL renderer takes the raster renderer's settings
-            import dataclasses
-
-            from ..render.gl_renderer import GLRenderConfig
-
-            return GLRenderConfig(**dataclasses.asdict(self.raster))
-        return self.raster
+        return getattr(self, renderer_entry(self.renderer).section)
 
 
 def apply_environment(layout, config: GenerateConfig):
@@ -202,8 +187,12 @@ def validate_config(c: GenerateConfig, provenance: Provenance | None = None) -> 
 
     problem = name_problem(c.version)
     need(problem is None, f"version: {problem}")
+    from ..render.base import RENDERERS
+
     need(c.renderer in RENDERERS, f"renderer {c.renderer!r}: choose one of {', '.join(RENDERERS)}")
-    need(c.renderer != "diffusion" or bool(c.weights), "renderer diffusion needs --weights DIR")
+    if c.weights:  # --weights DIR is the diffusion section's weights
+        c.diffusion.weights = c.weights
+    need(c.renderer != "diffusion" or bool(c.diffusion.weights), "renderer diffusion needs --weights DIR")
     if c.resolution:
         try:
             parse_resolution(c.resolution)

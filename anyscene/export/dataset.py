@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from tqdm import tqdm
+
 from ..atomic import atomic_folder, check_output
 from ..errors import LayoutError
-from .config import GenerateConfig
+from ..validation import load_valid
+from .config import GenerateConfig, apply_environment
 from .merge import merge_into
 from .scene import frame_count, scene_name, write_scene_folder
 
@@ -29,9 +32,6 @@ def load_layouts(paths: Sequence[str | Path], config: GenerateConfig, warn: Call
     checked like one written in the file); the errors of all files at once, as one LayoutError. Warnings go
     to `warn` (default: stderr). Returns a ValidLayout per file (`.layout`, and `.compile()` for its World,
     reusing what the checks compiled)."""
-    from ..validation import load_valid
-    from .config import apply_environment
-
     warn = warn or (lambda msg: print(msg, file=sys.stderr))
     changes = {}
     if config.duration is not None:
@@ -79,8 +79,6 @@ def generate_dataset(layout_paths: Sequence[str | Path], out_dir: str | Path, co
     total = sum(frame_count(v.layout, config, len(rig.cameras)) for v in valid)
     bar = None
     if on_progress is None and config.progress:
-        from tqdm import tqdm
-
         bar = tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, desc="generate",
                    mininterval=0.5 if sys.stderr.isatty() else 10.0)
     done = 0

@@ -7,6 +7,9 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from ..world.labels import save_npz as _save
 
 PICKLE_PROTOCOL = 4
 
@@ -25,8 +28,6 @@ def load_json(path: Path):
 
 def save_npz(path: Path, **arrays: np.ndarray) -> None:
     """Compressed .npz (np.load reads it) whose bytes depend only on the arrays and their order."""
-    from ..world.labels import save_npz as _save
-
     _save(path, arrays)
 
 
@@ -37,8 +38,6 @@ def dump_pickle(obj, path: Path) -> None:
 
 def encode_jpeg(rgb: np.ndarray, quality: int) -> bytes:
     """JPEG bytes of an (H, W, 3) uint8 image (libjpeg through Pillow, deterministic for fixed settings)."""
-    from PIL import Image
-
     buf = io.BytesIO()
     Image.fromarray(rgb, "RGB").save(buf, format="JPEG", quality=int(quality), subsampling=2, optimize=False)
     return buf.getvalue()

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from shapely.geometry import MultiPoint, Polygon, box as canvas_box
 
 from ..classes import DETECTION_NAME
-from ..sensors.geometry import quat_to_matrix
 from ..pipeline.boxes import KeyframeBox
-from .boxes import box_in_sensor, view_points
+from ..sensors.geometry import quat_to_matrix
+from .devkit_boxes import box_in_sensor, view_points
 from .taxonomy import LIDAR_CHANNEL
 
 # mmdetection3d's nuScenes class and attribute orders (mmdet3d/datasets/convert_utils.py).
@@ -54,10 +55,6 @@ def pose_matrix(record: dict) -> np.ndarray:
     return m
 
 
-def _aslist(m: np.ndarray) -> list:
-    return np.asarray(m, dtype=np.float64).tolist()
-
-
 def metainfo(version: str, category_names: list[str]) -> dict:
     """The `metainfo` block: detection classes 0..9, every other category present -> -1."""
     cats = {c: i for i, c in enumerate(MMDET3D_CLASSES)}
@@ -88,8 +85,6 @@ def _rotate_velocity(velocity: np.ndarray, ego_pose: dict, sensor: dict) -> np.n
 def camera_instances(ann_recs: list[dict], velocities: list[np.ndarray], attributes: list[str],
                      cam_cs: dict, cam_pose: dict) -> list[dict]:
     """mmdetection3d `cam_instances` of one camera keyframe (as `get_nuscenes_2d_boxes` builds them)."""
-    from shapely.geometry import MultiPoint, Polygon, box as canvas_box
-
     intrinsic = np.array(cam_cs["camera_intrinsic"])
     canvas = canvas_box(0, 0, cam_cs["width"], cam_cs["height"])
     out = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from ..classes import OCC3D_ID
 
@@ -73,6 +74,4 @@ def drivable_mask(world, frame: MapFrame) -> np.ndarray:
 
 def write_map_png(world, frame: MapFrame, path: Path) -> None:
     """Write the drivable-area mask as an 8-bit grayscale PNG."""
-    from PIL import Image
-
     Image.fromarray(drivable_mask(world, frame), "L").save(path, format="PNG", optimize=False)

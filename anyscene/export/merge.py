@@ -12,10 +12,11 @@ import shutil
 from pathlib import Path
 from typing import Sequence
 
+from ..atomic import atomic_folder
 from ..errors import OutputError
 from .config import DEVKIT_SPLITS, SplitConfig
 from .fileio import load_json
-from .writer import FRAGMENT, TABLES
+from .scene_folder import FRAGMENT, TABLES
 from .writers import WRITERS, MergeInput
 from .writers.infos import info_filename  # noqa: F401 (the info pkl names, part of this module's API)
 
@@ -120,8 +121,6 @@ def merge_datasets(scene_dirs: Sequence[str | Path], out_dir: str | Path, versio
     are then spent). The dataset is assembled in a hidden sibling folder and renamed into place when complete;
     an existing `out_dir` is replaced only with `overwrite`. Returns `out_dir`.
     """
-    from ..atomic import atomic_folder
-
     with atomic_folder(Path(out_dir), overwrite, marker=True) as tmp:
         merge_into([Path(d) for d in scene_dirs], tmp, version, splits, split_config, move)
     return Path(out_dir)

@@ -8,22 +8,25 @@ Only the current instant's frames are held; file writes overlap with the next si
 """
 from __future__ import annotations
 
-import re
 from typing import Callable
 
+from threadpoolctl import threadpool_limits
+
 from ..errors import ConfigError
+from ..names import safe_name
 from ..pipeline.records import CameraInstant, KeyframeRecord, LidarRecord, RadarRecord
+from ..pipeline.sensors import SensorSuite
 from ..pipeline.stream import scene_stream
 from ..pipeline.timeline import Timeline, regular_timeline, scene_timeline
 from .config import GenerateConfig
-from .records import SceneRecords
-from .writer import SceneWriter
+from .nuscenes_records import SceneRecords
+from .scene_folder import SceneWriter
 from .writers import WRITERS, SceneOutput
 
 
 def scene_name(name: str) -> str:
     """A scene name safe in file names (letters, digits, . _ -)."""
-    clean = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")
+    clean = safe_name(name)
     if not clean:
         raise ConfigError(f"scene name {name!r} has no usable characters")
     return clean
@@ -46,8 +49,6 @@ def write_scene(world, writer: SceneWriter, config: GenerateConfig, *, name: str
     images + LiDAR sweeps) finished at each step. Separate scenes can be written in separate processes and
     joined with `merge_datasets`.
     """
-    from ..pipeline.sensors import SensorSuite
-
     name = scene_name(name or world.layout.name)
     if suite is None:
         suite = SensorSuite(world, config.check_sensors(), config.stream_config())
@@ -72,8 +73,6 @@ def single_threaded_blas():
     """A context in which numpy's BLAS uses one thread. The stream's matrix products are small and run beside
     its own rendering and writing threads; a multi-threaded OpenBLAS there only spins (and, on an
     oversubscribed machine, has been seen to stall in its thread hand-off)."""
-    from threadpoolctl import threadpool_limits
-
     return threadpool_limits(limits=1, user_api="blas")
 
 
@@ -117,8 +116,6 @@ def write_scene_folder(world, folder, config: GenerateConfig, rig, *, name: str,
                        on_frames: Callable[[int], None] | None = None) -> dict:
     """`write_scene` into a new scene folder `folder` with the SensorRig `rig`: the file writer is created
     here and closed at the end (its pending writes abandoned on an error). Returns the merge fragment."""
-    from ..pipeline.sensors import SensorSuite
-
     writer = SceneWriter(folder, config.version, config.workers)
     try:
         fragment = write_scene(world, writer, config, name=name, suite=SensorSuite(world, rig, config.stream_config()),

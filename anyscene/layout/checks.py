@@ -10,11 +10,13 @@ import difflib
 from dataclasses import dataclass, field
 
 import numpy as np
+from shapely.geometry import Polygon
+from shapely.validation import explain_validity
 
 from ..classes import AGENT_CLASSES
+from ..classes import SHAPE_VARIANTS, STATIC_PROPS
 from ..errors import Issue, Location
 from ..names import name_problem
-from ..classes import SHAPE_VARIANTS, STATIC_PROPS
 from .geometry import polyline_arclength, road_centerline
 from .schema import Ego, Layout, Road, Trajectory
 from .yamlio import SourceMap
@@ -346,9 +348,6 @@ def _check_crosswalk_on_road(cw, path: str, roads: dict, good_roads: set, f: Fin
 
 def check_polygon(points, path: str, f: Findings) -> bool:
     """At least 3 distinct points forming a simple (non self-intersecting) outline of non-zero area."""
-    from shapely.geometry import Polygon
-    from shapely.validation import explain_validity
-
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if len(np.unique(pts, axis=0)) < 3:
         f.error(path, "a polygon needs at least 3 distinct points")

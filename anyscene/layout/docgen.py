@@ -17,6 +17,7 @@ from pathlib import Path
 from ..classes import AGENT_CLASSES, STATIC_CLASSES
 from ..classes import STATIC_PROPS
 from .schema import YAML_KEY, Layout
+from .yamlio import to_plain
 
 BLOCKS = ("schema-tables", "class-tables")
 _BEGIN = "<!-- generated: {} begin (python -m anyscene.layout.docgen docs/layout.md) -->"
@@ -119,8 +120,6 @@ def _flow(value) -> str:
 
 def default_cell(f: dataclasses.Field) -> str:
     """'required', '—' (omitted: see the description), or the default in YAML flow style."""
-    from .yamlio import to_plain
-
     value = default_value(f)
     if value is dataclasses.MISSING:
         return "required"

@@ -2,7 +2,7 @@
 
 Values are normalised to the types the YAML reader produces (tuples, floats), so a layout built or edited
 here survives `parse_layout(dump_layout(layout))` unchanged. The edits check only what they touch (ids,
-times); run `check_layout` on the result for the scene checks.
+times); run `anyscene.validation.check` on the result for the scene checks.
 
     from anyscene.layout import edit
     layout = edit.add_agent(layout, Agent(id="ped_9", cls="pedestrian",

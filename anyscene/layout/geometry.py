@@ -6,6 +6,10 @@ import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
+import shapely
+from shapely import affinity
+from shapely.geometry import LineString, Polygon, box
+from shapely.ops import unary_union
 
 from .schema import Crosswalk, Map, Road
 
@@ -18,8 +22,6 @@ STRIPE, STRIPE_GAP = 0.5, 0.5  # m: zebra stripes
 
 def prop_footprint(xy, yaw: float, length: float, width: float):
     """The rectangle of a prop (shapely Polygon), length along yaw."""
-    from shapely.geometry import Polygon
-
     c, s = np.cos(yaw), np.sin(yaw)
     hl, hw = length / 2, width / 2
     pts = [(xy[0] + c * u - s * v, xy[1] + s * u + c * v) for u, v in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]
@@ -157,8 +159,6 @@ class RoadGeometry:
 
 
 def _strip(center: np.ndarray, d0: float, d1: float):
-    from shapely.geometry import Polygon
-
     a, b = offset_polyline(center, d0), offset_polyline(center, d1)
     poly = Polygon(np.vstack([a, b[::-1]]))
     return poly if poly.is_valid else poly.buffer(0)
@@ -184,8 +184,6 @@ def _lane_lines(road: Road, center: np.ndarray) -> dict:
 
 
 def _crosswalk_polygon(cw: Crosswalk, roads: dict, centers: dict):
-    from shapely.geometry import Polygon
-
     if cw.polygon is not None:
         return Polygon(cw.polygon)
     road, center = roads[cw.road], centers[cw.road]
@@ -202,23 +200,16 @@ def _crosswalk_polygon(cw: Crosswalk, roads: dict, centers: dict):
 
 def _zebra(poly, direction: np.ndarray):
     """Stripes inside a crosswalk polygon, running along `direction` (the road's), spaced across it."""
-    from shapely import affinity
-    from shapely.geometry import box
-
     ang = np.degrees(np.arctan2(direction[1], direction[0]))
     c = poly.centroid
     local = affinity.rotate(poly, -ang, origin=c)
     x0, y0, x1, y1 = local.bounds
     bars = [box(x0, y, x1, y + STRIPE) for y in np.arange(y0 + STRIPE_GAP / 2, y1 - STRIPE / 2, STRIPE + STRIPE_GAP)]
-    from shapely.ops import unary_union
 
     return affinity.rotate(unary_union(bars), ang, origin=c).intersection(poly.buffer(-0.2))
 
 
 def _dashed(pts: np.ndarray, width: float):
-    from shapely.geometry import LineString
-    from shapely.ops import unary_union
-
     s = polyline_arclength(pts)
     parts = []
     for a in np.arange(0.0, s[-1], DASH + GAP):
@@ -233,16 +224,11 @@ def _dashed(pts: np.ndarray, width: float):
 
 
 def _solid(pts: np.ndarray, width: float):
-    from shapely.geometry import LineString
-
     return LineString(pts).buffer(width / 2, cap_style="flat")
 
 
 def build_road_geometry(m: Map) -> RoadGeometry:
     """Compile roads and crosswalks into lanes, surfaces and markings."""
-    from shapely.geometry import Point
-    from shapely.ops import unary_union
-
     roads = {r.id: r for r in m.roads}
     centers = {r.id: road_centerline(r) for r in m.roads}
     lanes, carriage, strips = {}, {}, []
@@ -297,8 +283,6 @@ def build_road_geometry(m: Map) -> RoadGeometry:
 
 
 def _stop_lines(r: Road, c: np.ndarray, clip) -> list[Marking]:
-    import shapely
-
     s = polyline_arclength(c)
     line = LaneLine(r.id, 0, c, s)
     ss = np.arange(0.0, s[-1], 0.25)

@@ -107,10 +107,12 @@ class Building:
 @dataclass(frozen=True, kw_only=True)
 class Prop:
     """A static object. Agent classes (barrier, traffic_cone, car, ...) become stationary annotated agents;
-    pole, sign, bench, hydrant (manmade) and tree (vegetation) are part of the static map."""
+    pole, sign, traffic_light, bench, hydrant, bollard (manmade) and tree, bush (vegetation) are shapes of the
+    static map."""
 
     id: str = spec("unique name (shares the namespace of agent ids)", required=True, example="cone_1")
-    cls: str = spec("an agent class or pole, sign, bench, hydrant, tree", required=True, example="traffic_cone")
+    cls: str = spec("an agent class or a static prop class (pole, sign, tree, ...)", required=True,
+                    example="traffic_cone")
     xy: Vec2 = spec("centre on the ground", unit="m", required=True, lo=-COORD, hi=COORD, example="[12.0, -3.5]")
     yaw: float = spec("heading of the length axis", unit="rad", default=0.0, lo=-7.0, hi=7.0, example="1.57")
     size: Optional[Size3] = spec("length, width, height; the class default when omitted", unit="m",

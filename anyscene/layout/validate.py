@@ -4,7 +4,7 @@ no compiled scene.
 `check_layout_language` runs the motion-free checks of `checks.py` (ids, classes, references, polygons,
 trajectory forms, names and sizes within the documented limits), builds the road geometry of the sound roads
 and checks lane extents. What needs the compiled scene (motion sampled over time, surfaces, overlaps) lives
-in `anyscene.world.checks`; `anyscene.validation.validate_layout` runs both. Errors make a layout unusable;
+in `anyscene.world.checks`; `anyscene.validation.validate` runs both. Errors make a layout unusable;
 warnings only fail under `strict`.
 """
 from __future__ import annotations

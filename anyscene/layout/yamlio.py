@@ -218,7 +218,7 @@ def parse_layout(text: str, file: str = "<string>") -> tuple[Layout, SourceMap]:
 
 def load_layout(path: str | Path) -> tuple[Layout, SourceMap]:
     """Read a layout file (syntax, keys, types, ranges) of at most MAX_LAYOUT_BYTES. Scene checks are
-    `anyscene.validation.validate_layout`'s job."""
+    `anyscene.validation.validate`'s job."""
     try:
         text = yamlfile.read_text(path, MAX_LAYOUT_BYTES, "layout file")
     except yamlfile.YamlFileError as e:

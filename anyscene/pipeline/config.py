@@ -14,7 +14,8 @@ class StreamConfig:
     (m/s) choose and describe the keyframe boxes; `grid` the occupancy grid name or file; `occupancy` whether
     keyframes carry occupancy and its visibility masks; `images` whether cameras are rendered to RGB;
     `renderer` a name of the renderer registry (anyscene.render.base.RENDERERS) with its typed
-    `renderer_config` (None: its defaults); `camera_backend` raycast or gl (the camera maps); `workers` the rendering threads.
+    `renderer_config` (None: its defaults); `camera_backend` raycast or gl (the camera maps); `workers` the rendering threads. The defaults are
+    the GL path; without EGL the SensorSuite falls back to raster on ray-cast maps.
     """
 
     camera_rate: float = 12.0
@@ -26,9 +27,9 @@ class StreamConfig:
     grid: str = "occ3d"
     occupancy: bool = True
     images: bool = True
-    renderer: str = "raster"
+    renderer: str = "gl"
     renderer_config: Any = None
-    camera_backend: str = "raycast"
+    camera_backend: str = "gl"
     workers: int = 2
 
     @property

@@ -15,67 +15,82 @@ from ..errors import ConfigError
 from .config import StreamConfig
 
 
-def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: str, weights: str | None,
-                  camera_backend: str = "raycast", style: str | None = None):
-    """Load the rig `rig` at `size` (W, H; None: native) and check the grid, the camera backend and the
-    renderer (ConfigError for any problem); returns the SensorRig. Called before anything is written."""
+GL_FALLBACK = ("raster", "raycast")  # renderer and camera backend when there is no headless GL context
+_said: set[str] = set()  # fallback lines already printed by this process
+
+
+def gl_available() -> str | None:
+    """None when a headless GL (EGL) context can be made here; otherwise why not (one line)."""
+    from ..sensors.gl import create_context
+
+    try:
+        create_context().release()
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
+def camera_path(renderer: str, camera_backend: str) -> tuple[str, str]:
+    """The (renderer, camera_backend) that runs here: the given ones, or, where either needs GL and no EGL
+    context can be made, the raster renderer on ray-cast maps, announced once per process on stderr."""
+    from ..render.base import renderer_entry
+
+    needs = renderer_entry(renderer).needs_gl or camera_backend == "gl"
+    if not needs:
+        return renderer, camera_backend
+    why = gl_available()
+    if why is None:
+        return renderer, camera_backend
+    fallback = (GL_FALLBACK[0] if renderer_entry(renderer).needs_gl else renderer, GL_FALLBACK[1])
+    line = (f"anyscene: no headless OpenGL here ({why}); using renderer={fallback[0]} "
+            f"camera_backend={fallback[1]} instead (same images, slower)")
+    if line not in _said:
+        import sys
+
+        _said.add(line)
+        print(line, file=sys.stderr, flush=True)
+    return fallback
+
+
+def check_sensors(rig: str, size: tuple[int, int] | None, grid: str, renderer: str, renderer_config=None):
+    """Load the rig `rig` at `size` (W, H; None: native) and check the grid and the renderer with its typed
+    config (the registry entry's check; ConfigError for any problem); returns the SensorRig. Called before
+    anything is written."""
+    from ..render.base import renderer_entry
     from ..sensors.rig import load_rig
     from ..world import load_grid
 
     loaded = load_rig(rig, size)
     load_grid(grid)
-    if camera_backend == "gl" or renderer == "gl":
-        from ..sensors.gl import create_context
-
-        try:
-            create_context().release()
-        except RuntimeError as e:
-            raise ConfigError(f"camera_backend/renderer gl: {e}; use camera_backend=raycast and renderer=raster"
-                              ) from None
-    if renderer == "diffusion":
-        _diffusion_api()
-        _check_weights(weights)
-    else:
-        from ..render.raster import load_style
-
-        load_style(style)
+    entry = renderer_entry(renderer)
+    entry.check_config(renderer_config if renderer_config is not None else entry.config())
     return loaded
-
-
-def _diffusion_api():
-    """The diffusion renderer class; ConfigError when it is not part of this installation."""
-    try:
-        from ..render.diffusion.video import DiffusionRenderer
-    except ImportError as e:
-        raise ConfigError(f"renderer diffusion: the diffusion renderer is not installed ({e}); "
-                          f"use --renderer raster") from None
-    return DiffusionRenderer
-
-
-def _check_weights(weights: str | None) -> None:
-    from pathlib import Path
-
-    from ..render.diffusion.video import check_weights_folder
-
-    if not weights:
-        raise ConfigError("renderer diffusion needs --weights DIR")
-    check_weights_folder(Path(weights))
 
 
 class SensorSuite:
     """Cameras, LiDAR, radars, renderer and visibility of one world; see the module docstring."""
 
-    def __init__(self, world, rig, config: StreamConfig):
+    def __init__(self, world, rig, config: StreamConfig | None = None, static=None):
+        """`static`: a prebuilt StaticGeometry of this world's map (anyscene.sensors.raycast), e.g. kept by the
+        editor between edits that leave the map alone; None builds it. The renderer and camera backend fall
+        back to the raster path where there is no GL (camera_path)."""
+        import dataclasses
+
         from ..sensors.raycast import WorldScene
         from ..world import load_grid
 
+        config = config if config is not None else StreamConfig()
+        renderer, backend = camera_path(config.renderer, config.camera_backend)
+        if (renderer, backend) != (config.renderer, config.camera_backend):
+            config = dataclasses.replace(config, renderer=renderer, camera_backend=backend)
         self.world = world
         self.config = config
         self.rig = rig
         self.grid = load_grid(config.grid)
-        self.scene = WorldScene(world)
+        self.scene = WorldScene(world, static=static)
         self.seed = int(world.layout.seed)
         self._gl = None  # the GL camera path (camera_backend: gl), created on first use
+        self._renderer = None  # built on first use by renderer()
 
     # -------------------------------------------------------------------------------------------- cameras
     def camera(self, camera, t: float):
@@ -100,13 +115,31 @@ class SensorSuite:
             for j, us, _frames in instants:
                 yield j, us, None
             return
-        from ..render.base import build_renderer, renderer_entry
+        yield from self.renderer().render_stream(instants)
 
-        name = self.config.renderer
-        config = self.config.renderer_config or renderer_entry(name).config()  # None: the renderer's defaults
-        renderer = build_renderer(name, self.world, self.rig.cameras, config, seed=self.seed, scene=self.scene,
-                                  workers=self.config.workers)
-        yield from renderer.render_stream(instants)
+    def renderer(self):
+        """The renderer the config names with its config (None: its defaults), built once for this world."""
+        if self._renderer is None:
+            from ..render.base import build_renderer, renderer_entry
+
+            name = self.config.renderer
+            config = self.config.renderer_config
+            if config is None or not isinstance(config, renderer_entry(name).config):
+                config = renderer_entry(name).config()
+            self._renderer = build_renderer(name, self.world, self.rig.cameras, config, seed=self.seed,
+                                            scene=self.scene, workers=self.config.workers)
+        return self._renderer
+
+    def image(self, camera, t: float) -> np.ndarray:
+        """The (H, W, 3) uint8 RGB image of rig camera `camera` at time t (s): its camera frame through the
+        renderer (one camera, one instant: the editor's previews)."""
+        frame = self.camera(camera, t)
+        index = [c.channel for c in self.rig.cameras].index(camera.channel)
+        r = self.renderer()
+        if hasattr(r, "render"):
+            return r.render(frame, self.rig.cameras[index])
+        frames = [frame if i == index else self.camera(c, t) for i, c in enumerate(self.rig.cameras)]
+        return next(iter(r.render_stream([(0, int(round(t * 1e6)), frames)])))[2][index]
 
     # ---------------------------------------------------------------------------------------- LiDAR, radar
     def lidar(self, t: float):
@@ -141,3 +174,20 @@ class SensorSuite:
         from ..sensors.visibility import occupancy_masks
 
         return occupancy_masks(occ, self.world, self.rig, t, self.scene)
+
+
+class OccupancyCameras:
+    """Camera frames of an occupancy grid alone (e.g. real Occ3D labels): the labelled grid `semantics`
+    (uint8, `grid`'s shape) is the scene, the ego sits at the grid's origin, and each camera sees the first
+    occupied voxel along each pixel ray (the sensors' voxel ray caster)."""
+
+    def __init__(self, semantics: np.ndarray, grid):
+        from ..sensors import VoxelScene
+
+        self.scene = VoxelScene.from_grid(semantics, grid)
+
+    def camera(self, camera):
+        """The CameraFrame of `camera` (any Camera, at its own resolution) at the grid's origin."""
+        from ..sensors import render_camera
+
+        return render_camera(self.scene, camera, self.scene.ego, 0.0)

@@ -101,11 +101,6 @@ class Timeline:
         """The keyframe (sample) index scan i of radar r belongs to: its own keyframe, else the next one."""
         return chain_sample(self.radar_keyframe[r], i, len(self.keyframes))
 
-    @property
-    def n_frames(self) -> tuple[int, int]:
-        """(camera instants, LiDAR sweeps)."""
-        return self.n_camera_instants, len(self.lidar)
-
 
 def chain_sample(keyframe_of: np.ndarray, i: int, n_keyframes: int) -> int:
     """The sample of frame i of a sensor chain whose keyframe index per frame is `keyframe_of` (-1: none): its

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import shapely
+from shapely.geometry import LineString, Polygon
+from shapely.ops import unary_union
 
 from ..layout.geometry import JUNCTION_FILLET, RoadGeometry, build_road_geometry, offset_polyline
 from ..layout.schema import Crosswalk, Map
@@ -67,8 +70,6 @@ class Network:
     @cached_property
     def walk_area(self):
         """Where a pedestrian's centre may stand on sidewalks (prepared shapely geometry)."""
-        import shapely
-
         g = self.roads.sidewalks.buffer(-0.35)
         shapely.prepare(g)
         return g
@@ -76,8 +77,6 @@ class Network:
     @cached_property
     def drivable(self):
         """The drivable surface (prepared shapely geometry)."""
-        import shapely
-
         g = self.roads.drivable
         shapely.prepare(g)
         return g
@@ -88,8 +87,6 @@ class Network:
 
 
 def _first_last_inside(path: Path, region, step: float = 0.5) -> tuple[float, float] | None:
-    import shapely
-
     if region.is_empty:
         return None
     ss = np.arange(0.0, path.length, step)
@@ -105,8 +102,6 @@ def footprint_on(path: Path, region, length: float, width: float, s0: float = 0.
                  step: float = 0.5) -> bool:
     """Whether a box of length × width m centred on the path keeps its corners and side midpoints inside
     `region` (a prepared shapely geometry) between arc lengths s0 and s1."""
-    import shapely
-
     s1 = path.length if s1 is None else s1
     ss = np.arange(s0, s1 + 1e-9, step)
     xy, tg = path.at(ss)
@@ -120,8 +115,6 @@ def footprint_on(path: Path, region, length: float, width: float, s0: float = 0.
 
 def compile_network(bp: Blueprint, rng: np.random.Generator, crosswalk_share: float) -> Network:
     """Junction areas, crosswalks, geometry, routes and pedestrian lines of a blueprint."""
-    from shapely.ops import unary_union
-
     base = Map(roads=tuple(bp.roads), areas=tuple(bp.areas))
     geo0 = build_road_geometry(base)
     junction = _junction_area(geo0)
@@ -132,7 +125,6 @@ def compile_network(bp: Blueprint, rng: np.random.Generator, crosswalk_share: fl
     lanes = {k: Path.of_lane(v) for k, v in geo.lanes.items()}
     net = Network(bp, m, geo, junction, {}, lanes)
     drivable = geo.drivable.buffer(0.05)
-    import shapely
 
     shapely.prepare(drivable)
     careful = unary_union([junction, *[p.buffer(1.0) for p in geo.crosswalks.values()]])
@@ -144,9 +136,6 @@ def compile_network(bp: Blueprint, rng: np.random.Generator, crosswalk_share: fl
 
 def _junction_area(geo: RoadGeometry):
     """Where carriageways of different roads overlap, widened by the junction fillets."""
-    from shapely.geometry import Polygon
-    from shapely.ops import unary_union
-
     ids = list(geo.carriageways)
     parts = []
     for i in range(len(ids)):
@@ -346,8 +335,6 @@ def ring_route(net: Network, s_start: float, exit_arm: str, head: Path | None = 
 
 def _sidewalk_lines(m: Map, geo: RoadGeometry) -> list[np.ndarray]:
     """Walking lines: sidewalk centre lines and two lines either side of them, clipped to the sidewalks."""
-    from shapely.geometry import LineString
-
     out = []
     walk = geo.sidewalks.buffer(-0.45)
     if walk.is_empty:
@@ -383,13 +370,10 @@ def _crossings(m: Map, geo: RoadGeometry, crosswalks: list[Crosswalk]) -> list[C
 
 def jaywalk_spots(net: Network, rng: np.random.Generator, n: int) -> list[Crossing]:
     """`n` random places to cross a road away from junctions and crosswalks (both sides with sidewalks)."""
-    import shapely
-
     out = []
     roads = [r for r in net.map.roads if r.sidewalk > 0 and r.id != net.blueprint.ring]
     if not roads:
         return out
-    from shapely.ops import unary_union
 
     avoid = unary_union([net.junction_area, *[cw.buffer(10.0) for cw in net.roads.crosswalks.values()]])
     avoid = avoid.buffer(8.0) if not avoid.is_empty else avoid

@@ -3,12 +3,13 @@ the kerb until the crossing is clear), and jaywalkers who cross a road mid-block
 from __future__ import annotations
 
 import numpy as np
+import shapely
 
 from ..classes import AGENT_CLASSES
+from .config import SamplerConfig
 from .network import Crossing, Network
 from .paths import Path, fillet
 from .planner import Mover, Planner
-from .config import SamplerConfig
 from .vehicles import pick
 
 CORNER_RADIUS = 2.0  # m: walking paths round their corners
@@ -56,8 +57,6 @@ def plan_walkers(planner: Planner, net: Network, cfg: SamplerConfig, rng: np.ran
 def crossing_path(net: Network, c: Crossing, rng: np.random.Generator, jaywalk: bool) -> tuple[Path, float] | None:
     """A walk along one sidewalk to the crossing, across the road and on along the other sidewalk; with the
     arc length of the kerb stop (the centre's position before stepping onto the carriageway)."""
-    import shapely
-
     if c.sidewalk <= 0:
         return None
     near_right = rng.random() < 0.5

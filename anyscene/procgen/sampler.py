@@ -15,7 +15,7 @@ import numpy as np
 from ..atomic import atomic_folder
 from ..errors import Issue, LayoutError, Location
 from ..layout.schema import Environment, Layout, Map
-from ..validation import check_layout
+from ..validation import check
 from ..layout.yamlio import dump_layout
 from .network import compile_network, jaywalk_spots
 from .pedestrians import plan_crossers, plan_walkers, sidewalk_length
@@ -134,7 +134,7 @@ def sample_layout(cfg: SamplerConfig, index: int, template: str | None = None) -
             continue
         try:
             # The in-memory layout is what the file holds: parse_layout(dump_layout(x)) == x.
-            check_layout(layout, strict=True, file=f"{layout.name}.yaml")
+            check(layout, strict=True, file=f"{layout.name}.yaml")
         except LayoutError as e:
             last = e
             continue

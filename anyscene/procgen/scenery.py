@@ -4,17 +4,18 @@ crossings, and reserved so moving agents keep away from it."""
 from __future__ import annotations
 
 import numpy as np
+import shapely
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from ..classes import AGENT_CLASSES
 from ..layout.schema import Building, Prop
 from ..world.static import STATIC_PROPS, prop_footprint
+from .config import SamplerConfig
 from .network import Network
 from .paths import Path
 from .planner import Planner
-from .config import SamplerConfig
 from .vehicles import pick
-
-KERB_PROPS = ("pole", "sign", "hydrant", "traffic_cone", "barrier", "bicycle_rack", "pushable_pullable", "debris")
 TREE_SIZE = (1.4, 1.4)  # m: footprint of a procedural tree (trunk and the lower crown)
 
 
@@ -24,9 +25,6 @@ def _road_frame(net: Network, rid: str) -> Path:
 
 def place_buildings(net: Network, cfg: SamplerConfig, rng: np.random.Generator) -> list[Building]:
     """Rows of buildings set back from the sidewalks, where they overlap nothing else."""
-    from shapely.geometry import Polygon
-    from shapely.ops import unary_union
-
     keep_clear = unary_union([net.roads.drivable, net.roads.sidewalks, net.junction_area,
                               *[a for a in _area_polys(net)]]).buffer(1.0)
     urban = net.blueprint.urban
@@ -67,15 +65,11 @@ def place_buildings(net: Network, cfg: SamplerConfig, rng: np.random.Generator) 
 
 
 def _area_polys(net: Network) -> list:
-    from shapely.geometry import Polygon
-
     return [Polygon(a.polygon) for a in net.map.areas]
 
 
 def place_parked(planner: Planner, net: Network, cfg: SamplerConfig, rng: np.random.Generator) -> int:
     """Parked vehicles along the parking strips, head to tail with gaps, clear of crosswalks."""
-    from shapely.ops import unary_union
-
     if cfg.density.parked_cars <= 0 or not any(v > 0 for v in cfg.parked_classes.values()):
         return 0
     cw = unary_union(list(net.roads.crosswalks.values())).buffer(2.5) if net.roads.crosswalks else None
@@ -109,10 +103,6 @@ def place_props(planner: Planner, net: Network, cfg: SamplerConfig, rng: np.rand
                 buildings: list[Building]) -> int:
     """`n` street props: poles, signs, hydrants, cones and barriers at the kerb edge of sidewalks, benches at
     their back edge, trees behind the sidewalks (or at the back of wide ones); clear of crossings."""
-    import shapely
-    from shapely.geometry import Polygon
-    from shapely.ops import unary_union
-
     if n <= 0 or not any(v > 0 for v in cfg.prop_classes.values()):
         return 0
     roads = [r for r in net.map.roads if r.sidewalk > 0 and r.id != net.blueprint.ring]

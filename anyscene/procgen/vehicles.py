@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+import shapely
 
 from ..classes import AGENT_CLASSES
-from ..layout.geometry import offset_polyline
+from ..layout.geometry import offset_polyline, polyline_arclength
 from ..layout.schema import Ego
+from .config import SamplerConfig
 from .network import Network, Route, ring_route
 from .paths import Path
 from .planner import Mover, Planner
-from .config import SamplerConfig
 
 EGO_DEFAULTS = {f.name: f.default for f in fields(Ego)}  # the schema's ego size and rear overhang
 SPAWN_S = 0.5  # m from a lane's start where arriving vehicles appear
@@ -155,8 +156,6 @@ def _ring_population(net: Network, cfg: SamplerConfig, rng) -> list[Candidate]:
 
 
 def _leave_s(net: Network, lane: Path) -> float:
-    import shapely
-
     if net.junction_area.is_empty:
         return 0.0
     ss = np.arange(0.0, lane.length, 0.5)
@@ -288,7 +287,6 @@ def lane_change_path(net: Network, road, lane: int, target: int, s_start: float,
     base = c if lane > 0 else c[::-1].copy()
     w = road.lane_width
     d0, d1 = -(abs(lane) - 0.5) * w, -(abs(target) - 0.5) * w
-    from ..layout.geometry import polyline_arclength
 
     u = polyline_arclength(base)
     if s_start + run > u[-1] - 20.0:

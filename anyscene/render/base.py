@@ -3,8 +3,10 @@
 A renderer is built once per world, `build_renderer(name, world, cameras, config, seed=..., scene=...)`, and
 then turns a stream of camera instants `(index, µs, frames)` (frames: the CameraFrames of one instant in
 camera order) into `(index, µs, images)` in the same order, one (H, W, 3) uint8 image per camera. Each renderer
-has its own typed config dataclass. The registry is a plain dict filled here (not by imports elsewhere); the
-implementations are imported only when built, so optional dependencies (diffusers, torch) stay optional.
+has its own typed config dataclass, and that dataclass *is* its section of configs/generate.yaml (`section`):
+`anyscene generate` hands the section to the renderer as it is. The registry is a plain dict filled here (not by
+imports elsewhere); the implementations are imported only when built, so optional dependencies (diffusers,
+torch) stay optional. A new renderer is one module plus one `register` line below.
 """
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from typing import Iterable, Iterator, Protocol
 import numpy as np
 
 from ..errors import ConfigError
-from .diffusion_renderer import DiffusionRenderConfig
-from .gl_renderer import GLRenderConfig
+from .diffusion_stream import DiffusionRenderConfig
 from .raster_renderer import RasterConfig
 
 Instant = tuple[int, int, list]  # (camera instant index, timestamp µs, CameraFrames in camera order)
@@ -30,12 +31,23 @@ class Renderer(Protocol):
 
 @dataclass(frozen=True)
 class RendererEntry:
-    """One registered renderer: its `name`, its `config` dataclass and `factory`, "module:Class" of the class
-    built as Class(world, cameras, config, seed=, scene=, workers=)."""
+    """One registered renderer: its `name`, its `config` dataclass, `factory` "module:Class" of the class built
+    as Class(world, cameras, config, seed=, scene=, workers=), the `section` of configs/generate.yaml that
+    holds its config, `check` "module:function" that raises ConfigError for a config this installation cannot
+    run (called before anything is written), and `needs_gl`: whether it draws on the headless GL context."""
 
     name: str
     config: type
     factory: str
+    section: str = ""
+    check: str = ""
+    needs_gl: bool = False
+
+    def check_config(self, config) -> None:
+        """ConfigError when this renderer cannot run with `config` here (bad values, missing parts)."""
+        if self.check:
+            module, _, attr = self.check.partition(":")
+            getattr(importlib.import_module(module), attr)(config)
 
     def build(self, world, cameras, config, *, seed: int, scene=None, workers: int = 2) -> Renderer:
         if not isinstance(config, self.config):
@@ -71,6 +83,9 @@ def build_renderer(name: str, world, cameras, config, *, seed: int, scene=None, 
     return renderer_entry(name).build(world, cameras, config, seed=seed, scene=scene, workers=workers)
 
 
-register(RendererEntry("raster", RasterConfig, "anyscene.render.raster_renderer:RasterRenderer"))
-register(RendererEntry("gl", GLRenderConfig, "anyscene.render.gl_renderer:GLRenderer"))
-register(RendererEntry("diffusion", DiffusionRenderConfig, "anyscene.render.diffusion_renderer:DiffusionStream"))
+register(RendererEntry("raster", RasterConfig, "anyscene.render.raster_renderer:RasterRenderer", "raster",
+                       "anyscene.render.raster_renderer:check_raster_config"))
+register(RendererEntry("gl", RasterConfig, "anyscene.render.gl_renderer:GLRenderer", "raster",
+                       "anyscene.render.raster_renderer:check_raster_config", needs_gl=True))
+register(RendererEntry("diffusion", DiffusionRenderConfig, "anyscene.render.diffusion_stream:DiffusionStream",
+                       "diffusion", "anyscene.render.diffusion_stream:check_diffusion_config"))

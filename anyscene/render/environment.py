@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..sensors.lidar_weather import FOG_VISIBILITY
+from .lighting import light_env, luminance
 
 KOSCHMIEDER = 3.912  # -ln(0.02): extinction × visibility for a 2 % contrast threshold
 
@@ -77,8 +78,6 @@ def environment_style(style, time_of_day: float, weather: str, visibility: float
     """(RasterStyle, Atmosphere) of `style` at local solar `time_of_day` h in `weather` (one of WEATHER);
     `visibility` m overrides the weather's (fog). With `adapt`, the style's exposure follows the scene's light
     (see ADAPT_*)."""
-    from .lighting import light_env, luminance
-
     if weather not in WEATHER:
         raise ConfigError(f"environment.weather {weather!r}: choose one of {', '.join(WEATHER)}")
     if not 0.0 <= float(time_of_day) <= 24.0:

@@ -1,203 +1,29 @@
-"""The GL renderer (registered as `gl`): the raster renderer's light in GLSL on the headless OpenGL context of
-the GL camera path. The same environment (anyscene.render.environment: sun, sky, haze, fog, wet ground,
-adapted exposure), the same night lights (anyscene.render.night) and the same camera effects
-(anyscene.render.camera_fx), with sun shadows from a shadow map instead of shadow rays, and simpler procedural
-materials than the numpy raster renderer (class and per-instance colours, value noise, a window grid on
-buildings, a glazing band on vehicles; no painted markings). It trades look for speed: one rasterisation per
-camera instead of a per-pixel numpy shading pass.
+"""The GL renderer (registered as `gl`): the raster renderer's look in GLSL on the headless OpenGL context of
+the GL camera path. The fragment shader (anyscene.render.gl_shaders) is a port of the raster renderer's
+per-pixel shading and reads the same tables (anyscene.render.gl_tables): the same procedural materials and
+noise, painted lane lines, stop lines, zebra crossings and kerbs, building colours and windows, vehicle glass,
+wheels and lamps, shape parts, wet ground and puddles, the environment (sun, sky and clouds, haze, fog,
+adapted exposure), the night lights and the camera effects. Sun shadows come from a shadow map instead of
+shadow rays. One rasterisation per camera replaces the numpy shading pass.
 
 Deterministic on a given machine and driver (the GPU's float arithmetic may differ from llvmpipe's).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..classes import OCC3D_NAMES
+from . import gl_shaders as glsl
 from .raster_renderer import RasterConfig
 
 MAX_LIGHTS = 64  # nearest night lights a camera's shader sees
 SHADOW_SIZE = 4096  # texels of the sun's shadow map
 SHADOW_HALF = 120.0  # m, half the side of the square around the ego the shadow map covers
-KIND = {"plain": 0, "asphalt": 1, "concrete": 2, "paving": 3, "grass": 4, "foliage": 5, "facade": 6,
-        "vehicle": 7, "cycle": 8, "person": 9, "cone": 10, "barrier": 11}
-PALETTE_ROWS = ("paint", "clothing", "facade")
+NEAREST = (0x2600, 0x2600)  # GL_NEAREST: tables are read texel by texel
 
 
-@dataclass
-class GLRenderConfig(RasterConfig):
-    """Settings of the GL renderer: those of the raster renderer (style, shadows, lights, exposure, effects)."""
-
-
-_VERTEX = """
-#version 330
-uniform mat4 proj;
-uniform mat3 world2cam;
-uniform vec3 eye;
-in vec3 in_pos;
-in vec3 in_nrm;
-in uvec2 in_label;
-out vec3 v_pos;
-out vec3 v_nrm;
-flat out uvec2 v_label;
-void main() {
-    v_pos = in_pos; v_nrm = in_nrm; v_label = in_label;
-    gl_Position = proj * vec4(world2cam * (in_pos - eye), 1.0);
-}
-"""
-
-_SHADOW_VERTEX = """
-#version 330
-uniform mat4 sun_vp;
-uniform vec3 center;
-in vec3 in_pos;
-void main() { gl_Position = sun_vp * vec4(in_pos - center, 1.0); }
-"""
-_SHADOW_FRAGMENT = "#version 330\nvoid main() {}\n"
-
-_COMMON = """
-uniform vec3 sun_dir; uniform vec3 sun; uniform vec3 sky_amb; uniform vec3 ground_amb; uniform vec3 haze;
-uniform vec3 zenith; uniform vec3 horizon; uniform float haze_density; uniform float exposure;
-uniform float sky_keep;
-vec3 tone(vec3 rad) {
-    vec3 x = rad * exposure;
-    vec3 y = clamp(x * (1.0 + x / 16.0) / (1.0 + x), 0.0, 1.0);
-    return mix(12.92 * y, 1.055 * pow(y, vec3(1.0 / 2.4)) - 0.055, step(0.0031308, y));
-}
-uniform float vig; uniform float read_noise; uniform float shot_noise; uniform float gain_sqrt;
-uniform uint frame_key; uniform vec4 intr;  // fx, fy, cx, cy
-uint fhash(uint x) { x ^= x >> 16; x *= 0x7feb352du; x ^= x >> 15; x *= 0x846ca68bu; x ^= x >> 16; return x; }
-// The camera's vignetting (cos^4, blended by `vig`) and sensor noise (read + shot, scaled by the exposure
-// gain) on the 8-bit value, as anyscene.render.camera_fx does on the CPU.
-vec3 finish(vec3 srgb) {
-    vec2 q = (gl_FragCoord.xy - intr.zw) / intr.xy;
-    float c2 = 1.0 / (1.0 + dot(q, q));
-    vec3 v = clamp(srgb, 0.0, 1.0) * 255.0 * (1.0 - vig * (1.0 - c2 * c2));
-    if (read_noise > 0.0 || shot_noise > 0.0) {
-        uint k = fhash(uint(gl_FragCoord.x) * 0x9E3779B9u ^ fhash(uint(gl_FragCoord.y) ^ frame_key));
-        vec3 n;
-        for (int c = 0; c < 3; c++) {  // the sum of two uniforms (16 bits each of one hash): unit variance
-            k = fhash(k + uint(c));
-            n[c] = (float(k & 0xFFFFu) + float(k >> 16)) / 65536.0 * 2.4494897 - 2.4494897;
-        }
-        v += sqrt(read_noise * read_noise + shot_noise * v) * gain_sqrt * n;
-    }
-    return clamp(v, 0.0, 255.0) / 255.0;
-}
-vec3 sky(vec3 d) {
-    float t = sqrt(clamp(d.z, 0.0, 1.0));
-    vec3 c = mix(horizon, zenith, t) * (1.0 + 1.5 * clamp(d.z, -0.4, 0.0));
-    float ang = sqrt(max(2.0 * (1.0 - dot(d, sun_dir)), 0.0));
-    c += sun * (0.08 * exp(-18.0 * ang) + 0.03 * exp(-3.0 * ang) + 30.0 * step(ang, 0.0157));
-    return haze + (c - haze) * sky_keep;
-}
-"""
-
-_SKY_FRAGMENT = """
-#version 330
-uniform mat3 pix2dir;
-""" + _COMMON + """
-out vec4 frag;
-void main() { frag = vec4(finish(tone(sky(normalize(pix2dir * vec3(gl_FragCoord.xy, 1.0))))), 1.0); }
-"""
-_SKY_VERTEX = """
-#version 330
-in vec2 in_xy;
-void main() { gl_Position = vec4(in_xy, 1.0, 1.0); }
-"""
-
-_FRAGMENT = """
-#version 330
-uniform vec3 eye;
-uniform usampler2D ground;  // Occ3D class of the ground raster
-uniform vec4 ground_box;    // x0, y0, 1/res, unused
-uniform sampler2D materials; // row 0: colour + jitter, row 1: spec, shininess, kind, scale
-uniform sampler2D palettes;  // rows: paint, clothing, facade (16 colours each)
-uniform sampler2DShadow shadow_map;
-uniform mat4 sun_vp; uniform vec3 center; uniform float shadows_on;
-uniform vec4 lpos[64]; uniform vec4 ldir[64]; uniform vec4 lcol[64]; uniform int n_lights;
-uniform float night; uniform float wetness; uniform uint seed;
-""" + _COMMON + """
-in vec3 v_pos; in vec3 v_nrm; flat in uvec2 v_label;
-out vec4 frag;
-uint hash(uint x) { x ^= x >> 16; x *= 0x7feb352du; x ^= x >> 15; x *= 0x846ca68bu; x ^= x >> 16; return x; }
-float h01(uint x) { return float(hash(x ^ seed) >> 8) / 16777216.0; }
-float cellnoise(vec2 p) {
-    vec2 i = floor(p); vec2 f = fract(p); f = f * f * (3.0 - 2.0 * f);
-    uint a = uint(int(i.x)) * 73856093u, b = uint(int(i.y)) * 19349663u;
-    float n00 = h01(a ^ b), n10 = h01((a + 73856093u) ^ b), n01 = h01(a ^ (b + 19349663u));
-    float n11 = h01((a + 73856093u) ^ (b + 19349663u));
-    return mix(mix(n00, n10, f.x), mix(n01, n11, f.x), f.y) * 2.0 - 1.0;
-}
-void main() {
-    uint cls = v_label.x, inst = v_label.y;
-    if (cls == 255u) {
-        ivec2 c = clamp(ivec2((v_pos.xy - ground_box.xy) * ground_box.z), ivec2(0), textureSize(ground, 0) - 1);
-        cls = texelFetch(ground, c, 0).r;
-    }
-    vec3 n = normalize(v_nrm);
-    vec4 m0 = texelFetch(materials, ivec2(int(cls), 0), 0);
-    vec4 m1 = texelFetch(materials, ivec2(int(cls), 1), 0);
-    int kind = int(m1.z + 0.5);
-    bool wall = abs(n.z) < 0.7;
-    vec2 uv = wall ? vec2(dot(v_pos.xy, normalize(vec2(-n.y, n.x))), v_pos.z) : v_pos.xy;
-    float dist = length(v_pos - eye);
-    float g = cellnoise(uv * (dist < 30.0 ? 2.0 : 0.7));
-    vec3 albedo = m0.rgb * clamp(1.0 + m0.a * g, 0.05, 3.0);
-    float spec = m1.x, shin = m1.y;
-    vec3 emit = vec3(0.0);
-    if (kind == 7 || kind == 8 || kind == 9) {  // vehicles, riders, people: one colour per instance
-        int row = kind == 7 ? 0 : 1;
-        albedo = texelFetch(palettes, ivec2(int(hash(inst * 31u + seed) % 16u), row), 0).rgb;
-        if (kind == 7 && wall && v_pos.z > 0.6 * 1.5 && v_pos.z < 0.93 * 1.5 + 1.5 * float(cls == 3u || cls == 10u)) {
-            albedo = vec3(0.008, 0.01, 0.015); spec = 1.0; shin = 800.0;
-        }
-    }
-    if (kind == 6 && wall) {  // a window grid on walls; lit at night by a hash per window
-        float fl = floor(v_pos.z / 3.3 - 0.3), bay = floor(uv.x / 3.0);
-        vec2 f = vec2(fract(uv.x / 3.0), fract(v_pos.z / 3.3 - 0.3));
-        uint b = uint(int(floor(v_pos.x / 40.0))) * 92837111u ^ uint(int(floor(v_pos.y / 40.0))) * 689287499u;
-        albedo = texelFetch(palettes, ivec2(int(hash(b) % 16u), 2), 0).rgb * clamp(1.0 + 0.3 * g, 0.5, 1.5);
-        if (fl >= 0.0 && abs(f.x - 0.5) < 0.28 && f.y > 0.28 && f.y < 0.82) {
-            albedo = vec3(0.016, 0.025, 0.038); spec = 0.6; shin = 400.0;
-            if (h01(b ^ uint(int(fl)) * 7919u ^ uint(int(bay)) * 104729u) < 0.45)
-                emit = night * 0.35 * vec3(1.0, 0.55, 0.2);
-        }
-    }
-    if (wetness > 0.0 && (cls >= 11u && cls <= 13u)) {  // wet road, other flat, sidewalk
-        albedo *= 1.0 - 0.5 * wetness; spec += 0.5 * wetness; shin = max(shin, 60.0);
-    }
-    float ndl = max(dot(n, sun_dir), 0.0);
-    float lit = 1.0;
-    if (shadows_on > 0.5 && ndl > 0.0) {
-        vec4 s = sun_vp * vec4(v_pos + 0.05 * n - center, 1.0);
-        vec3 sc = s.xyz * 0.5 + 0.5;
-        if (all(greaterThan(sc, vec3(0.0))) && all(lessThan(sc, vec3(1.0))))
-            lit = texture(shadow_map, vec3(sc.xy, sc.z - 0.0005));  // linear filtering: 2x2 PCF in one fetch
-    }
-    vec3 light = mix(ground_amb, sky_amb, 0.5 + 0.5 * n.z) + sun * ndl * lit;
-    vec3 rad = albedo * light;
-    vec3 v = normalize(eye - v_pos);
-    if (shin > 8.0) {
-        vec3 hv = normalize(v + sun_dir);
-        rad += sun * spec * ndl * lit * pow(max(dot(n, hv), 1e-4), shin) * (shin + 8.0) / 25.13;
-    }
-    for (int i = 0; i < n_lights; i++) {
-        vec3 l = lpos[i].xyz - v_pos; float d2 = dot(l, l) + 0.05; l *= inversesqrt(d2);
-        float r = lpos[i].w;
-        float cone = clamp((dot(-l, ldir[i].xyz) - ldir[i].w) / max(lcol[i].w - ldir[i].w, 1e-3), 0.0, 1.0);
-        float w = max(dot(n, l), 0.0) * cone * cone * clamp(1.0 - d2 / (r * r), 0.0, 1.0) / d2;
-        rad += albedo * lcol[i].rgb * w;
-        if (shin > 8.0)
-            rad += lcol[i].rgb * w * spec * pow(max(dot(n, normalize(l + v)), 1e-4), shin) * (shin + 8.0) / 25.13;
-    }
-    rad += emit;
-    rad = haze + (rad - haze) * exp(-haze_density * dist);
-    frag = vec4(finish(tone(rad)), 1.0);
-}
-"""
+GLRenderConfig = RasterConfig  # the GL renderer takes the raster renderer's settings (`raster.*`)
 
 
 def _set(prog, name: str, value) -> None:
@@ -209,10 +35,8 @@ def _set(prog, name: str, value) -> None:
             prog[name].value = value
 
 
-def _lin(rgb) -> np.ndarray:
-    from .lighting import srgb_to_linear
-
-    return srgb_to_linear(rgb)
+def _vec(v) -> tuple:
+    return tuple(float(c) for c in v)
 
 
 class GLRenderer:
@@ -226,20 +50,23 @@ class GLRenderer:
         from .environment import layout_style
         from .lighting import light_env
         from .night import street_lamps
-        from .raster import load_style
+        from .shading import _combined_seed
+        from .style import load_style
 
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.scene = scene if scene is not None else WorldScene(world)
         base = load_style(config.style)
         self.style, self.atmosphere = layout_style(base, world.layout.environment, adapt=config.auto_exposure)
+        self.cseed = _combined_seed(self.style.seed, self.seed)
         self.gain = self.style.exposure / max(base.exposure, 1e-6)
         self.env = light_env(self.style)
         self.effects = CameraEffects(config.vignetting, config.noise, config.shot_noise, config.motion_blur)
         self.lamps = street_lamps(world.layout) if config.lights and self.env.night > 0 else None
         self.ctx = ctx = shared_context()
-        self.prog = ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
-        self.sky_prog = ctx.program(vertex_shader=_SKY_VERTEX, fragment_shader=_SKY_FRAGMENT)
-        self.shadow_prog = ctx.program(vertex_shader=_SHADOW_VERTEX, fragment_shader=_SHADOW_FRAGMENT)
+        self.prog = ctx.program(vertex_shader=glsl.VERTEX, fragment_shader=glsl.FRAGMENT)
+        self.sky_prog = ctx.program(vertex_shader=glsl.SKY_VERTEX, fragment_shader=glsl.SKY_FRAGMENT)
+        self.shadow_prog = ctx.program(vertex_shader=glsl.SHADOW_VERTEX, fragment_shader=glsl.SHADOW_FRAGMENT)
+        self.depth_prog = ctx.program(vertex_shader=glsl.VERTEX, fragment_shader=glsl.DEPTH_FRAGMENT)
         quad = np.array([[-1, -1], [3, -1], [-1, 3]], np.float32)
         self._sky_vbo = ctx.buffer(quad.tobytes())
         self._sky_vao = ctx.vertex_array(self.sky_prog, [(self._sky_vbo, "2f", "in_xy")])
@@ -247,8 +74,11 @@ class GLRenderer:
         self._textures()
         self._targets: dict = {}
         self._shadow = None
+        self._shadow_key = None
         self._dyn_key = None
         self._dyn = None
+        self._agents_t = None
+        self._agents = None
 
     # ------------------------------------------------------------------------------------------ set-up
     def _upload(self, mesh):
@@ -259,35 +89,63 @@ class GLRenderer:
         nrm = (mesh.vertex_normal if mesh.vertex_normal is not None
                else np.repeat(mesh.normal[:, None, :], 3, axis=1)).reshape(-1, 3)
         data = np.concatenate([pos, nrm], axis=1).astype(np.float32)
-        lab = np.repeat(np.stack([mesh.occ3d.astype(np.uint32), mesh.instance.astype(np.uint32)], 1), 3, axis=0)
+        mat = (mesh.material.astype(np.uint32) if getattr(mesh, "material", None) is not None
+               else np.zeros(mesh.num_triangles, np.uint32))
+        label = mesh.occ3d.astype(np.uint32) | (mat << np.uint32(8))  # class + 256 · shape material
+        lab = np.repeat(np.stack([label, mesh.instance.astype(np.uint32)], 1), 3, axis=0)
         vbo = self.ctx.buffer(np.ascontiguousarray(data).tobytes())
         lbo = self.ctx.buffer(np.ascontiguousarray(lab).tobytes())
         vao = self.ctx.vertex_array(self.prog, [(vbo, "3f 3f", "in_pos", "in_nrm"), (lbo, "2u", "in_label")])
         svao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 12x", "in_pos")])
-        return vbo, lbo, vao, svao, 3 * mesh.num_triangles
+        dvao = self.ctx.vertex_array(self.depth_prog, [(vbo, "3f 12x", "in_pos")])
+        return vbo, lbo, vao, svao, 3 * mesh.num_triangles, dvao
+
+    def _texture(self, arr: np.ndarray, dtype: str = "f4"):
+        """A 2-D texture of `arr` (rows, cols[, components]), texel (col, row), nearest filtering."""
+        arr = np.ascontiguousarray(arr)
+        comps = arr.shape[2] if arr.ndim == 3 else 1
+        tex = self.ctx.texture((arr.shape[1], arr.shape[0]), comps, arr.tobytes(), dtype=dtype)
+        tex.filter = NEAREST
+        return tex
 
     def _textures(self) -> None:
-        ctx, st = self.ctx, self.style
-        mats = np.zeros((2, 256, 4), np.float32)
-        from .materials import shininess
+        from . import gl_tables as tables
+        from .markings import BuildingIndex, MarkingRaster
+        from .noise import noise_bank
 
-        for i, name in enumerate(OCC3D_NAMES):
-            m = st.materials.get(name)
-            if m is None:
-                continue
-            mats[0, i, :3], mats[0, i, 3] = _lin(m.color), m.jitter
-            mats[1, i] = (m.specular, shininess(m.roughness), KIND[m.texture], m.scale)
-        self._materials = ctx.texture((256, 2), 4, mats.tobytes(), dtype="f4")
-        pal = np.zeros((len(PALETTE_ROWS), 16, 4), np.float32)
-        for r, name in enumerate(PALETTE_ROWS):
-            cols = st.palettes.get(name, ((128, 128, 128),))
-            for k in range(16):
-                pal[r, k, :3] = _lin(cols[k % len(cols)])
-        self._palettes = ctx.texture((16, len(PALETTE_ROWS)), 4, pal.tobytes(), dtype="f4")
+        ctx, st = self.ctx, self.style
+        self._pal = tables.palettes(st)
+        self._tex: dict[str, object] = {
+            "materials": self._texture(tables.materials(st, self._pal).reshape(6, 256, 4)),
+            "palettes": self._texture(self._pal.rows),
+            "vparts": self._texture(tables.vehicle_parts(st, self.env.night)),
+            "sparts": self._texture(tables.shape_parts()),
+        }
         g = np.ascontiguousarray(self.scene.static.static_map.ground.T.astype(np.uint8))
-        self._ground = ctx.texture((g.shape[1], g.shape[0]), 1, g.tobytes(), dtype="u1")
-        for t in (self._materials, self._palettes, self._ground):
-            t.filter = (0x2600, 0x2600)
+        self._tex["ground"] = self._texture(g, "u1")
+        bank = noise_bank(self.cseed)
+        for name, table in (("fbm", bank.fbm), ("grain", bank.grain)):
+            levels = tables.noise_levels(table)
+            tex = ctx.texture((256, 256), 1, levels[0].tobytes(), dtype="f4")
+            tex.build_mipmaps(0, len(levels) - 1)
+            for lev, arr in enumerate(levels[1:], start=1):
+                tex.write(np.ascontiguousarray(arr).tobytes(), level=lev)
+            tex.filter = (0x2700, 0x2600)  # only texelFetch reads it
+            self._tex[name] = tex
+        b = BuildingIndex.build(self.world)
+        self._buildings = b
+        self._tex["building_ids"] = self._texture(b.ids.T.astype(np.uint16), "u2")
+        self._tex["building_h"] = self._texture(b.heights[None, :])
+        atlas = tables.marking_atlas(MarkingRaster.build(self.world))
+        self._atlas = atlas
+        self._tex["mark_index"] = self._texture(atlas.index, "i4")
+        n = atlas.tile + 1
+        arr = ctx.texture_array((n, n, len(atlas.tiles)), 4, np.ascontiguousarray(atlas.tiles).tobytes(), dtype="f1")
+        arr.filter = NEAREST
+        self._tex["mark_tiles"] = arr
+        self._units = {name: unit for unit, name in enumerate(
+            ("ground", "materials", "palettes", "vparts", "sparts", "fbm", "grain", "building_ids", "building_h",
+             "mark_index", "mark_tiles", "agents", "shadow_map"))}
 
     def _framebuffer(self, w: int, h: int):
         if (w, h) not in self._targets:
@@ -300,12 +158,25 @@ class GLRenderer:
         snap = self.scene.snapshot(t)
         if self._dyn_key is not snap:
             if self._dyn is not None:
-                for obj in self._dyn[:4]:
+                for obj in (*self._dyn[:4], self._dyn[5]):
                     obj.release()
             self._dyn = self._upload(snap.dynamic)
             self._dyn_key = snap
             self._shadow_key = None
         return self._dyn
+
+    def _agent_texture(self, t: float, states, lamps):
+        """The agents' boxes and lamp states at t as a texture (built once per instant)."""
+        from .gl_tables import agent_table
+
+        if self._agents_t != t:
+            if self._agents is not None:
+                self._agents.release()
+            table = agent_table(states, lamps)
+            self._agents = self._texture(table)
+            self._agents_n = table.shape[1]
+            self._agents_t = t
+        return self._agents
 
     # ------------------------------------------------------------------------------------------ passes
     def _camera_uniforms(self, prog, frame, camera) -> None:
@@ -314,6 +185,7 @@ class GLRenderer:
         fx = self.effects
         k = camera.intrinsic
         _set(prog, "intr", (float(k[0, 0]), float(k[1, 1]), float(k[0, 2]), float(k[1, 2])))
+        _set(prog, "fx", float(k[0, 0]))
         _set(prog, "vig", float(fx.vignetting))
         _set(prog, "read_noise", float(fx.noise))
         _set(prog, "shot_noise", float(fx.shot_noise))
@@ -324,13 +196,44 @@ class GLRenderer:
     def _uniforms(self, prog) -> None:
         env, st = self.env, self.style
         vals = {"sun_dir": env.sun_dir, "sun": env.sun, "sky_amb": env.sky_ambient, "ground_amb": env.ground_ambient,
-                "haze": env.haze, "zenith": env.zenith, "horizon": env.horizon}
+                "haze": env.haze, "zenith": env.zenith, "horizon": env.horizon, "cloud": env.cloud}
         for k, v in vals.items():
-            _set(prog, k, tuple(float(c) for c in v))
+            _set(prog, k, _vec(v))
         _set(prog, "haze_density", float(st.haze_density))
         _set(prog, "exposure", float(st.exposure))
+        _set(prog, "night", float(env.night))
+        _set(prog, "seed", int(self.cseed) & 0xFFFFFFFF)
         vis = self.atmosphere.visibility
         _set(prog, "sky_keep", float(np.exp(-3.912 / vis * 1000.0)) if np.isfinite(vis) else 1.0)
+        for name in ("fbm", "grain"):
+            _set(prog, name, self._units[name])
+
+    def _surface_uniforms(self, p) -> None:
+        from .lighting import srgb_to_linear as lin
+
+        st, pal = self.style, self._pal
+        lengths = np.zeros(16, np.int32)
+        lengths[:len(pal.length)] = pal.length
+        _set(p, "pal_len", lengths.tobytes())
+        for name, key in (("hair_row", "hair"), ("skin_row", "skin"), ("paint_row", "paint"),
+                          ("pskin_row", "parts_skin"), ("pcloth_row", "parts_cloth")):
+            _set(p, name, int(pal.row.get(key, -1)))
+        for name, rgb in (("marking_white", st.marking_white), ("marking_yellow", st.marking_yellow),
+                          ("curb_color", st.curb_color), ("window_glass", st.window_glass),
+                          ("window_lit", st.window_lit)):
+            _set(p, name, _vec(lin(rgb)))
+        _set(p, "marking_wear", float(st.marking_wear))
+        _set(p, "marking_distance", float(st.marking_distance))
+        _set(p, "lit_fraction", float(st.window_lit_fraction))
+        b, a = self._buildings, self._atlas
+        _set(p, "building_box", (float(b.x0), float(b.y0), float(1.0 / b.res), 0.0))
+        _set(p, "mark_box", (a.tx0, a.ty0, a.tile, a.tile.bit_length() - 1))
+        _set(p, "mark_res", float(a.res))
+        _set(p, "wetness", float(self.atmosphere.wetness))
+        sm = self.scene.static.static_map
+        _set(p, "ground_box", (float(sm.x0), float(sm.y0), float(1.0 / sm.res), 0.0))
+        for name, unit in self._units.items():
+            _set(p, name, unit)
 
     def _sun_matrix(self, center: np.ndarray) -> np.ndarray:
         """World (relative to `center`) -> shadow-map clip: orthographic along the sun's rays."""
@@ -354,7 +257,7 @@ class GLRenderer:
         fbo, tex = self._shadow
         m = self._sun_matrix(center)
         _set(self.shadow_prog, "sun_vp", m.T.astype(np.float32).tobytes())
-        _set(self.shadow_prog, "center", tuple(float(c) for c in center))
+        _set(self.shadow_prog, "center", _vec(center))
         fbo.use()
         self.ctx.viewport = (0, 0, SHADOW_SIZE, SHADOW_SIZE)
         fbo.clear(depth=1.0)
@@ -369,11 +272,15 @@ class GLRenderer:
         import moderngl
 
         from ..sensors.camera import camera_to_world
+        from ..sensors.gl.camera_maps import FAR, NEAR
         from .camera_fx import CameraEffects, apply_effects
+        from .night import scene_lights
 
         ctx, t = self.ctx, float(frame.t)
         w, h = camera.width, camera.height
         dyn = self._dynamic(t)
+        lights, lamps, states = scene_lights(self.world, t, self.lamps, self.env.night, self.config.lights)
+        agents = self._agent_texture(t, states, lamps)
         rot, eye = camera_to_world(camera, frame.ego)
         shadows = self.config.shadows and self.atmosphere.sun_shadows and float(self.env.sun.max()) > 0
         center = np.round(np.asarray(frame.ego.translation, np.float64) / 8.0) * 8.0
@@ -381,7 +288,7 @@ class GLRenderer:
         sun_vp = np.eye(4)
         if shadows:  # one shadow map per instant and map centre, shared by the cameras
             key = (t, tuple(center))
-            if getattr(self, "_shadow_key", None) != key:
+            if self._shadow_key != key:
                 self._sun_vp = self._shadow_pass(t, center)
                 self._shadow_key = key
             sun_vp = self._sun_vp
@@ -391,8 +298,6 @@ class GLRenderer:
         fbo.clear(0.0, 0.0, 0.0, 1.0, depth=1.0)
         k = np.asarray(camera.intrinsic, np.float64)
         pix2dir = rot @ np.linalg.inv(k)
-        from ..sensors.gl.camera_maps import FAR, NEAR
-
         proj = np.zeros((4, 4))
         proj[0, 0], proj[0, 2] = 2 * k[0, 0] / w, 2 * k[0, 2] / w - 1
         proj[1, 1], proj[1, 2] = 2 * k[1, 1] / h, 2 * k[1, 2] / h - 1
@@ -400,37 +305,48 @@ class GLRenderer:
         proj[3, 2] = 1.0
         p = self.prog
         self._uniforms(p)
+        self._surface_uniforms(p)
         self._camera_uniforms(p, frame, camera)
         _set(p, "proj", proj.T.astype(np.float32).tobytes())
         _set(p, "world2cam", rot.astype(np.float32).tobytes())
-        _set(p, "eye", tuple(float(v) for v in eye))
+        _set(p, "eye", _vec(eye))
         _set(p, "sun_vp", sun_vp.T.astype(np.float32).tobytes())
-        _set(p, "center", tuple(float(c) for c in center))
+        _set(p, "center", _vec(center))
         _set(p, "shadows_on", 1.0 if shadows else 0.0)
-        _set(p, "night", float(self.env.night))
-        _set(p, "wetness", float(self.atmosphere.wetness))
-        _set(p, "seed", int(self.seed) & 0xFFFFFFFF)
-        sm = self.scene.static.static_map
-        _set(p, "ground_box", (float(sm.x0), float(sm.y0), float(1.0 / sm.res), 0.0))
-        from .night import scene_lights
-
-        lights = scene_lights(self.world, t, self.lamps, self.env.night, self.config.lights)[0]
+        _set(p, "n_agents", int(self._agents_n))
         self._set_lights(p, lights, eye)
-        self._ground.use(0)
-        self._materials.use(1)
-        self._palettes.use(2)
-        for name, unit in (("ground", 0), ("materials", 1), ("palettes", 2), ("shadow_map", 3)):
-            _set(p, name, unit)
+        for name, tex in self._tex.items():
+            tex.use(self._units[name])
+        agents.use(self._units["agents"])
         if self._shadow is not None:
-            self._shadow[1].use(3)
+            self._shadow[1].use(self._units["shadow_map"])
+        # A depth prepass, then each pixel's visible surface is shaded once (the shader writes no depth, so
+        # the depth test runs before it).
+        dp = self.depth_prog
+        _set(dp, "proj", proj.T.astype(np.float32).tobytes())
+        _set(dp, "world2cam", rot.astype(np.float32).tobytes())
+        _set(dp, "eye", _vec(eye))
         ctx.depth_func = "<"
-        for buf in (dyn, self._static):  # near agents first: fewer hidden fragments shaded
+        fbo.color_mask = (False, False, False, False)
+        for buf in (dyn, self._static):  # near agents first: fewer hidden fragments
+            if buf is not None:
+                buf[5].render(vertices=buf[4])
+        fbo.color_mask = (True, True, True, True)
+        fbo.depth_mask = False
+        ctx.depth_func = "=="
+        for buf in (dyn, self._static):
             if buf is not None:
                 buf[2].render(vertices=buf[4])
+        fbo.depth_mask = True
         # The sky last, at the far plane, only where nothing was drawn.
-        self._uniforms(self.sky_prog)
-        self._camera_uniforms(self.sky_prog, frame, camera)
-        _set(self.sky_prog, "pix2dir", pix2dir.T.astype(np.float32).tobytes())
+        sp, st = self.sky_prog, self.style
+        self._uniforms(sp)
+        self._camera_uniforms(sp, frame, camera)
+        _set(sp, "pix2dir", pix2dir.T.astype(np.float32).tobytes())
+        _set(sp, "cloud_cover", float(st.cloud_cover))
+        _set(sp, "cloud_scale", float(st.cloud_scale))
+        _set(sp, "sun_disc", float(np.radians(st.sun_disc)))
+        _set(sp, "pixel_angle", float(1.0 / k[0, 0]))
         ctx.depth_func = "<="
         self._sky_vao.render(vertices=3)
         rgb = np.empty((h, w, 3), np.uint8)

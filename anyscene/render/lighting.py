@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..classes import FREE
+
 if TYPE_CHECKING:
-    from .raster import RasterStyle
+    from .style import RasterStyle
 
 LUT_SCALE = 4096.0  # tone-curve table entries per unit of linear radiance
 LUT_SIZE = 65536  # covers radiance 0..16 after exposure; brighter saturates to white
@@ -227,8 +229,6 @@ def sun_shadow(frame, scene, style: "RasterStyle", bias: float = 0.03) -> np.nda
     `scene` (anything with `snapshot(t).cast(rays (N, 6)) -> hits with .distance`, e.g. the sensors'
     WorldScene) at the frame's time. Costs about one more camera cast; all zeros with the sun down.
     """
-    from ..classes import FREE
-
     h, w = frame.semantic.shape
     out = np.zeros(h * w, np.float32)
     env = light_env(style)

@@ -8,6 +8,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageDraw
+from shapely import STRtree
+from shapely.geometry import Polygon, box
+from shapely.ops import unary_union
+
+from ..classes import STATIC_CLASSES
+from .noise import bilerp
 
 CURB_WIDTH = 0.3  # m: kerb stones along the edge of a sidewalk that borders the drivable surface
 CHANNELS = ("white", "yellow", "curb")
@@ -38,8 +45,6 @@ class MarkingRaster:
     """
 
     def __init__(self, shapes: list[tuple[object, int]], res: float = 0.05, tile: int = 256, max_tiles: int = 256):
-        from shapely import STRtree
-
         if tile & (tile - 1) or tile < 8:
             raise ValueError(f"tile must be a power of two ≥ 8, got {tile}")
         self.res, self.tile, self.max_tiles = float(res), int(tile), int(max_tiles)
@@ -56,11 +61,6 @@ class MarkingRaster:
     def build(cls, world, res: float = 0.05, tile: int = 256, max_tiles: int = 256) -> "MarkingRaster":
         """The marking raster of a compiled World: its road markings by colour, and kerbs where sidewalks (road
         sidewalks and flat sidewalk areas) meet the drivable surface (roads, crossings, parking areas)."""
-        from shapely.geometry import Polygon
-        from shapely.ops import unary_union
-
-        from ..classes import STATIC_CLASSES
-
         roads = world.roads
         shapes: list[tuple[object, int]] = []
         for m in roads.markings:
@@ -81,9 +81,6 @@ class MarkingRaster:
 
     def _rasterize(self, tx: int, ty: int) -> np.ndarray | None:
         """Channels (4, (T+1)²) uint8 of one tile, or None where nothing is painted."""
-        from PIL import Image, ImageDraw
-        from shapely.geometry import box
-
         t, r = self.tile, self.res
         x0, y0 = (t * tx - 0.5) * r, (t * ty - 0.5) * r  # lower-left corner of the tile's first cell
         n = t + 1
@@ -206,15 +203,7 @@ class MarkingRaster:
             plane = self._pool[ch]
             c00, c01 = plane.take(b).astype(np.float32), plane.take(b + 1).astype(np.float32)
             c10, c11 = plane.take(b + t1).astype(np.float32), plane.take(b + t1 + 1).astype(np.float32)
-            c01 -= c00
-            c01 *= fu
-            c00 += c01
-            c11 -= c10
-            c11 *= fu
-            c10 += c11
-            c10 -= c00
-            c10 *= fv
-            c00 += c10
+            c00 = bilerp(c00, c01, c10, c11, fu, fv)
             c00 *= np.float32(1 / 255)
             cov[j] = c00
         return near, cov
@@ -234,8 +223,6 @@ class BuildingIndex:
 
     @classmethod
     def build(cls, world, res: float = 0.25) -> "BuildingIndex":
-        from PIL import Image, ImageDraw
-
         blds = world.layout.map.buildings
         heights = np.array([0.0] + [b.height for b in blds], dtype=np.float32)
         if not blds:

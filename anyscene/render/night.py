@@ -9,10 +9,13 @@ a light of intensity I lights a surface at distance d facing it with I / d².
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
 from ..classes import OCC3D_ID
+from ..layout.geometry import offset_polyline, polyline_arclength, road_centerline
+from .lighting import srgb_to_linear
 
 F = np.float32
 # Classes with headlights and tail lights, and their lamps' spacing across the front (0: one central lamp).
@@ -70,8 +73,6 @@ def concat_lights(sets: list[LightSet]) -> LightSet:
 
 
 def _lin(rgb) -> np.ndarray:
-    from .lighting import srgb_to_linear
-
     return srgb_to_linear(rgb)
 
 
@@ -134,8 +135,6 @@ def vehicle_lights(states, brake: np.ndarray | None = None, lit: np.ndarray | No
 def street_lamps(layout, spacing: float = LAMP_SPACING) -> LightSet:
     """Lamps LAMP_HEIGHT m up at the road edges (outside the outermost lane, above the kerb), every `spacing`
     m along each road, staggered between the two sides; wide downward cones."""
-    from ..layout.geometry import offset_polyline, polyline_arclength, road_centerline
-
     pos = []
     for road in layout.map.roads:
         center = road_centerline(road)
@@ -278,8 +277,6 @@ def highlights(p: np.ndarray, nrm: np.ndarray, lights: LightSet, eye: np.ndarray
 def ego_lights(pose, ego) -> LightSet:
     """The recording car's own headlights and tail lights at ego pose `pose` (EgoPose), from its layout spec
     `ego` (size, rear overhang): they light the road ahead of the front cameras."""
-    from types import SimpleNamespace
-
     length, width, height = (float(v) for v in ego.size)
     center = pose.to_world(np.array([[length / 2 - ego.rear_overhang, 0.0, height / 2]]))[0]
     one = SimpleNamespace(instance=np.array([0]), occ3d=np.array([OCC3D_ID["car"]], np.uint8),

@@ -5,10 +5,22 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 import numpy as np
+
+from ..errors import ConfigError
+from ..sensors.raycast import StaticGeometry
+from .camera_fx import CameraEffects, apply_effects
+from .environment import layout_style
+from .lighting import light_env, sun_shadow
+from .markings import BuildingIndex, MarkingRaster
+from .night import scene_lights, street_lamps
+from .shading import render_rgb
+from .shadows import ShadowScene
+from .style import load_style
 
 
 @dataclass
@@ -27,9 +39,6 @@ class RasterConfig:
 
 def check_raster_config(c: RasterConfig) -> None:
     """ConfigError for out-of-range settings or an unknown style."""
-    from ..errors import ConfigError
-    from .raster import load_style
-
     for name, lo, hi in (("vignetting", 0.0, 1.0), ("noise", 0.0, 50.0), ("shot_noise", 0.0, 5.0),
                          ("motion_blur", 0.0, 0.5)):
         v = getattr(c, name)
@@ -43,13 +52,6 @@ class RasterRenderer:
     WorldScene the frames were cast in (its static BVH is shared for the shadow rays)."""
 
     def __init__(self, world, cameras, config: RasterConfig, *, seed: int, scene=None, workers: int = 2):
-        from .camera_fx import CameraEffects
-        from .environment import layout_style
-        from .lighting import light_env
-        from .markings import BuildingIndex
-        from .night import street_lamps
-        from .raster import load_style
-
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.workers = max(1, int(workers))
         base = load_style(config.style)
@@ -68,8 +70,6 @@ class RasterRenderer:
     # ------------------------------------------------------------------------------------------ per frame
     def _lights_at(self, t: float):
         """scene_lights at time t, cached for the instant (its cameras share them)."""
-        from .night import scene_lights
-
         with self._lock:
             if t in self._lights:
                 return self._lights[t]
@@ -81,15 +81,10 @@ class RasterRenderer:
         return out
 
     def _shadow(self, frame):
-        from .lighting import sun_shadow
-
         if not (self.config.shadows and self.atmosphere.sun_shadows and float(self.env.sun.max()) > 0):
             return None
         with self._lock:
             if self._shadow_scene is None:
-                from ..sensors.raycast import StaticGeometry
-                from .shadows import ShadowScene
-
                 static = self._scene.static if self._scene is not None else StaticGeometry.build(self.world)
                 self._shadow_scene = ShadowScene(self.world, static.mesh)
             scene = self._shadow_scene
@@ -97,10 +92,6 @@ class RasterRenderer:
 
     def render(self, frame, camera) -> np.ndarray:
         """The (H, W, 3) uint8 image of one CameraFrame of `camera`."""
-        from .camera_fx import apply_effects
-        from .markings import MarkingRaster
-        from .raster import render_rgb
-
         markings = getattr(self._local, "markings", None)
         if markings is None:  # the marking raster caches tiles and is not shared between threads
             markings = self._local.markings = MarkingRaster.build(self.world)
@@ -118,8 +109,6 @@ class RasterRenderer:
         `workers` threads one instant behind: while instant j is shaded (numpy, largely outside the GIL), the
         ray casts of instant j+1 proceed. Each image depends only on its frame, so the result is the same as
         rendering in order."""
-        from concurrent.futures import ThreadPoolExecutor
-
         pending: deque = deque()
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="anyscene-raster") as pool:
             try:

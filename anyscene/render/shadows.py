@@ -8,6 +8,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from ..sensors.raycast import world_agent_mesh
+
 
 def _bvh(mesh):
     import open3d as o3d
@@ -31,8 +33,6 @@ class ShadowScene:
         self._local = threading.local()  # each thread keeps the agents' BVH of its last time
 
     def snapshot(self, t: float) -> "ShadowScene":
-        from ..sensors.raycast import world_agent_mesh
-
         last = getattr(self._local, "last", None)
         if last is None or last[0] != t:
             self._local.last = (t, _bvh(world_agent_mesh(self.world, self.world.states(t))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .lighting import LightEnv, sky_gradient
-from .materials import NoiseBank
+from .noise import NoiseBank
 
 F = np.float32
 CLOUD_HEIGHT = 1000.0  # m: the cloud layer the sky's noise is projected on

@@ -16,7 +16,7 @@ WET: dict[int, tuple[float, bool]] = {
 
 
 def wet(s, ctx, wetness: float) -> None:
-    """Make the Surface `s` (anyscene.render.materials.Surface) of one class wet by `wetness` 0..1, in place:
+    """Make the Surface `s` (anyscene.render.surface.Surface) of one class wet by `wetness` 0..1, in place:
     darker albedo, glossy highlights on up-facing parts, and puddles (fbm noise above a threshold) with
     a mirror finish (water's Fresnel reflectance)."""
     dark, pools = WET.get(s.cls, (1.0, False))

@@ -13,9 +13,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 
+from ..errors import DatasetError
+from ..importers.nuscenes.categories import agent_class
 from .datasets import Dataset, frame_shift, open_dataset, pair_boxes, pair_keyframes
 from .lidar import INTENSITY_BINS, RANGE_BINS, RINGS, read_sweep, sweep_stats
+from .plots import write_plots
 
 DISTANCE_BINS = ((0.0, 10.0), (10.0, 20.0), (20.0, 30.0), (30.0, 50.0), (50.0, float("inf")))
 
@@ -46,8 +50,6 @@ class BoxPair:
 
 
 def _class_of(nusc, ann: dict) -> str:
-    from ..importers.nuscenes.categories import agent_class
-
     cat = ann.get("category_name") or nusc.get("category", nusc.get("instance", ann["instance_token"])
                                                ["category_token"])["name"]
     return agent_class(cat) or cat
@@ -105,8 +107,6 @@ def box_pairs(real: Dataset, syn: Dataset, pairs, shift: np.ndarray) -> list[Box
 
 def _stats(boxes: list[BoxPair]) -> dict:
     """Aggregate figures of a group of box pairs (see the module docstring)."""
-    from scipy.stats import spearmanr
-
     m = [b for b in boxes if b.matched]
     res = {"real_boxes": len(boxes), "matched": len(m)}
     if m:
@@ -197,8 +197,6 @@ def compare_datasets(real_root, generated_root, *, real_version: str | None = No
     syn = open_dataset(generated_root, generated_version)
     pairs = pair_keyframes(real, syn)
     if not pairs:
-        from ..errors import DatasetError
-
         raise DatasetError(f"{generated_root}: no keyframe pairs with {real_root} (times since the first keyframe "
                            "differ by more than 0.2 s everywhere)")
     shift = frame_shift(real, syn, pairs)
@@ -213,8 +211,6 @@ def compare_datasets(real_root, generated_root, *, real_version: str | None = No
 
 def write_report(report: dict, boxes: list[BoxPair], out: Path) -> list[Path]:
     """comparison.json, boxes.json (every pair) and the plots into `out`; returns the files written."""
-    from .plots import write_plots
-
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "comparison.json", out / "boxes.json"]
     files[0].write_text(json.dumps(report, indent=1, allow_nan=False, default=_jsonable) + "\n")

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from ..errors import DatasetError
+from ..importers.nuscenes.tables import read_tables
 
 KEYFRAME_SLACK = 0.2  # s: keyframes further apart in time are not paired
 BOX_MATCH = 2.0  # m: boxes whose centres are further apart (ground plane) are not paired
@@ -43,8 +45,6 @@ def find_version(root: Path, version: str | None) -> str:
 def open_dataset(root: str | Path, version: str | None = None, scene: str | None = None) -> Dataset:
     """Load a dataroot with the devkit; the scene is `scene` or the first one."""
     from nuscenes import NuScenes
-
-    from ..importers.nuscenes.tables import read_tables
 
     root = Path(root)
     version = find_version(root, version)
@@ -83,8 +83,6 @@ def frame_shift(real: Dataset, syn: Dataset, pairs) -> np.ndarray:
 def pair_boxes(real_anns: list[dict], syn_anns: list[dict], shift: np.ndarray, same_class) -> list[tuple]:
     """(real index, synthetic index or None) for each real box: optimal assignment on ground-plane centre
     distance among boxes of the same class, within BOX_MATCH."""
-    from scipy.optimize import linear_sum_assignment
-
     out = [(i, None) for i in range(len(real_anns))]
     if not real_anns or not syn_anns:
         return out

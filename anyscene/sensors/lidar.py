@@ -15,7 +15,10 @@ while moving agents keep the smear of their own motion. Output order: firing cyc
 within a cycle (as the real .pcd.bin files).
 
 Realism (LidarRealism): range noise, dropout by range / incidence / material, and an intensity from the
-material's reflectivity, the incidence and the range; coefficients and their sources in docs/shapes.md.
+material's reflectivity, the incidence and the range; coefficients and their sources in docs/shapes.md. Where
+the LiDAR model carries them (the nuScenes rig does, measured on scene-0916 by tools/lidar_beams.py), the ego
+body's self-occlusion mask removes the beams the car's own body blocks, and the per-ring dropout table sets the
+rate at which beams that reach a surface return nothing (in place of `base_dropout`).
 """
 from __future__ import annotations
 
@@ -80,15 +83,17 @@ class LidarRealism:
     dropout: bool = True
     max_range_ref_m: float = 100.0  # HDL-32E rated range (m) ...
     ref_reflectivity: float = 0.1  # ... for a target of this reflectivity at normal incidence
-    base_dropout: float = 0.01  # returns lost at random
+    base_dropout: float = 0.01  # returns lost at random (where the LiDAR model has no ring_dropout table)
     grazing_cos: float = 0.03  # below this |cos(incidence)| nothing returns
     intensity_noise: float = 0.35
     instance_spread: float = 0.7  # log-normal spread of each agent's reflectivity (paint colours, clothes)
+    self_occlusion: bool = True
     seed: int = 0
 
 
 REALISTIC = LidarRealism()
-EXACT = LidarRealism(motion=False, range_noise_m=0.0, dropout=False, intensity_noise=0.0, instance_spread=0.0)
+EXACT = LidarRealism(motion=False, range_noise_m=0.0, dropout=False, intensity_noise=0.0, instance_spread=0.0,
+                     self_occlusion=False)
 
 
 @dataclass(frozen=True)
@@ -146,6 +151,24 @@ def lidar_directions(lidar: LidarModel, spin: bool = False) -> tuple[np.ndarray,
     return _DIRECTIONS[key]
 
 
+_BLOCKED: dict[tuple, np.ndarray] = {}
+
+
+def blocked_rays(lidar: LidarModel, d_lidar: np.ndarray, ring: np.ndarray) -> np.ndarray | None:
+    """(N,) bool: the rays of LiDAR-frame directions `d_lidar` (rings `ring`) that the ego body blocks
+    (lidar.self_occlusion), None where the model has no mask. Cached per pattern."""
+    mask = lidar.self_occlusion
+    if mask is None:
+        return None
+    key = (id(d_lidar), mask.shape, mask.tobytes())
+    if key not in _BLOCKED:
+        bins = mask.shape[1]
+        az = np.degrees(np.arctan2(d_lidar[:, 1].astype(np.float64), d_lidar[:, 0].astype(np.float64)))
+        b = np.clip(np.floor((az + 180.0) * bins / 360.0).astype(np.int64), 0, bins - 1)
+        _BLOCKED[key] = mask[ring, b]
+    return _BLOCKED[key]
+
+
 def lidar_rays(lidar: LidarModel, ego) -> np.ndarray:
     """World-frame rays (A·R, 6) float32 [origin, unit direction] of every firing, all from the ego pose `ego`
     (an instantaneous revolution: occupancy masks use it)."""
@@ -191,7 +214,11 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
         rays = lidar_rays(lidar, ego)
         hits = scene.snapshot(t).cast(rays)
     r = hits.distance
-    idx = np.flatnonzero(np.isfinite(r) & (r >= lidar.min_range) & (r <= lidar.max_range))
+    ok = np.isfinite(r) & (r >= lidar.min_range) & (r <= lidar.max_range)
+    blocked = blocked_rays(lidar, d_lidar, ring) if realism.self_occlusion else None
+    if blocked is not None:
+        ok &= ~blocked
+    idx = np.flatnonzero(ok)
     rng = np.random.default_rng([realism.seed & 0xFFFFFFFF, int(round(t * 1e6)) & 0xFFFFFFFFFFFF])
     material = hits.material if hits.material is not None else np.zeros(r.size, np.uint8)
     cos_inc = np.abs(np.einsum("ij,ij->i", hits.normal[idx], rays[idx, 3:]))
@@ -201,7 +228,7 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
         refl = refl * instance_tint(hits.instance[idx], realism.instance_spread, realism.seed)
     rr = r[idx]
     if realism.dropout:
-        ok = _returns(rng, rr, cos_inc, refl, mat, realism)
+        ok = _returns(rng, rr, cos_inc, refl, mat, realism, _beam_dropout(lidar, ring[idx], rr, realism))
         idx, cos_inc, refl, rr = idx[ok], cos_inc[ok], refl[ok], rr[ok]
     if realism.range_noise_m > 0:
         c = realism.range_noise_clip_m
@@ -244,18 +271,27 @@ def instance_tint(instance: np.ndarray, spread: float, seed: int = 0) -> np.ndar
     return table[instance]
 
 
-def _returns(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.ndarray:
+def _beam_dropout(lidar: LidarModel, ring: np.ndarray, r: np.ndarray, realism: LidarRealism):
+    """Probability that each beam (rings `ring`, ranges `r` m) is lost at random: the LiDAR model's measured
+    per-ring, per-range table where it has one, else `realism.base_dropout`."""
+    if lidar.ring_dropout is None:
+        return np.float32(realism.base_dropout)
+    b = np.searchsorted(lidar.dropout_ranges, r)
+    return lidar.ring_dropout.astype(np.float32)[ring, b]
+
+
+def _returns(rng, r, cos_inc, refl, material, realism: LidarRealism, lost=None) -> np.ndarray:
     """Which hits return: the received power ρ·√cos(θ)/r² (rough surfaces scatter back more than Lambert's law at
     grazing incidence) must reach that of a ρ = ref_reflectivity target at normal incidence at max_range_ref_m
-    (times a uniform factor in [0.6, 1.4]: the threshold is soft), not grazing, and not lost at random (base
-    rate plus the material's)."""
+    (times a uniform factor in [0.6, 1.4]: the threshold is soft), not grazing, and not lost at random (`lost`:
+    the per-beam rate, default the base rate, plus the material's)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         power = refl * np.sqrt(np.maximum(cos_inc, 1e-6)) / (
             realism.ref_reflectivity * np.square(r / realism.max_range_ref_m))
     u = rng.random((2, r.size), dtype=np.float32)
     ok = power >= np.float32(0.6) + np.float32(0.8) * u[0]
     ok &= cos_inc >= realism.grazing_cos
-    ok &= u[1] >= realism.base_dropout + _MAT_DROP[material]
+    ok &= u[1] >= (realism.base_dropout if lost is None else lost) + _MAT_DROP[material]
     return ok
 
 

@@ -9,6 +9,7 @@ and cached; the nearest hit over static and agents wins.
 """
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -42,11 +43,46 @@ def _local_layer(shape) -> _Layer:
     return layer
 
 
-def _interp(times: np.ndarray, knots: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Piecewise-linear interpolation of `values` (K, ...) given at `knots` (K,) to `times` (N,)."""
-    j = np.clip(np.searchsorted(knots, times, side="right") - 1, 0, len(knots) - 2)
-    f = ((times - knots[j]) / (knots[j + 1] - knots[j])).reshape((-1,) + (1,) * (values.ndim - 1))
-    return values[j] + f * (values[j + 1] - values[j])
+# Per world: the shapes of agents whose mesh never changes (neither walking nor articulated), by instance.
+_FIXED_SHAPES: "weakref.WeakKeyDictionary[object, dict[int, object]]" = weakref.WeakKeyDictionary()
+
+
+def _shape_of(world, track, states, i: int):
+    """`shape_at(track, states, i)`, looked up once per world for agents whose mesh is constant in time."""
+    from ..shapes import articulates, walks
+    from ..world.agents import shape_at
+
+    cls = track.klass.name
+    if walks(cls) or articulates(cls):
+        return shape_at(track, states, i)
+    fixed = _FIXED_SHAPES.setdefault(world, {})
+    shape = fixed.get(track.instance)
+    if shape is None:
+        shape = fixed[track.instance] = shape_at(track, states, i)
+    return shape
+
+
+def _posed_shapes(world, track, st0, st1, i: int, frac: np.ndarray):
+    """[(ShapeMesh, rows)]: the shape of agent i at each of its pairs' firing times (fractions `frac` (n,) of the
+    revolution from st0 to st1), with the rows (into `frac`) it holds for. Walkers take their gait phase at
+    each firing time (the phase quantised as anyscene.shapes does); every other agent one shape."""
+    from ..shapes import PHASE_STEPS, shape_mesh, walks
+    from ..shapes.people import STRIDE
+    from ..world.agents import STAND_SPEED
+
+    cls = track.klass.name
+    rows = np.arange(frac.size)
+    if not walks(cls) or st0.distance is None or float(np.hypot(*st0.velocity[i])) <= STAND_SPEED:
+        return [(_shape_of(world, track, st0, i), rows)]
+    d0, d1 = float(st0.distance[i]), float(st1.distance[i])
+    stride = STRIDE * track.size[2] / 1.75
+    phase = (2 * np.pi * (d0 + frac.astype(np.float64) * (d1 - d0)) / stride) % (2 * np.pi)
+    step = np.floor(phase / (2 * np.pi) * PHASE_STEPS + 0.5).astype(np.int64) % PHASE_STEPS
+    out = []
+    for k in np.unique(step):
+        shape = shape_mesh(cls, track.size, track.shape, track.instance, phase=2 * np.pi * int(k) / PHASE_STEPS)
+        out.append((shape, rows[step == k]))
+    return out
 
 
 _EGO_DIRS: dict[tuple, np.ndarray] = {}
@@ -67,8 +103,6 @@ def _wrap(a):
 def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, RayHits]:
     """World rays (N, 6) float32 of the revolution starting at t (each from the ego pose at t + times[i]) and
     their first hits on `scene` (a WorldScene) with agents posed at each ray's firing time."""
-    from ..world.agents import shape_at
-
     period = 1.0 / lidar.rate
     knots = t + period * np.linspace(0.0, 1.0, KNOTS)
     egos = [world.ego_pose(float(knots[0])), world.ego_pose(float(knots[-1]))]
@@ -176,22 +210,18 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     mat = np.empty(sel.size, np.uint8)
     ln = np.empty((sel.size, 3), np.float32)
     ends = np.cumsum(counts)
-    # Agents sharing a shape (same class, size, variant and gait phase) share one cast of all their pairs.
+    # Agents sharing a shape (same class, size, variant and gait phase) share one cast of all their pairs. A
+    # walker's pairs take the shape of its gait phase at their own firing times (its distance walked is linear
+    # over the revolution), so a walker whose phase steps on during the spin is cast in two or more shapes.
     groups: dict[int, tuple[object, list]] = {}
     for m, a, b in zip(alive, ends - counts, ends):
         i = present[m]
-        shape = shape_at(world.track_by_instance[int(st0.instance[i])], st0, int(i))
-        groups.setdefault(id(shape), (shape, []))[1].append((a, b))
+        track = world.track_by_instance[int(st0.instance[i])]
+        for shape, rows in _posed_shapes(world, track, st0, st1, int(i), f[a:b]):
+            groups.setdefault(id(shape), (shape, []))[1].append(rows + a)
     for shape, segs in groups.values():
         layer = _local_layer(shape)
-        if len(segs) == 1:
-            (a, b), = segs
-            t_hit, tri, _ = layer.cast(local[a:b])
-            th[a:b] = t_hit
-            mat[a:b] = layer.material[tri]
-            ln[a:b] = layer.normal[tri]
-            continue
-        rows = np.concatenate([np.arange(a, b) for a, b in segs])
+        rows = segs[0] if len(segs) == 1 else np.concatenate(segs)
         t_hit, tri, _ = layer.cast(local[rows])
         th[rows] = t_hit
         mat[rows] = layer.material[tri]

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..classes import OCC3D_ID
 from ..classes import OCC3D_NAMES as _OCC3D_NAME
+from .geometry import quat_to_matrix
 
 RADAR_RATE = 13.0  # Hz (ARS408 cycle ≈ 77 ms; the real scene's RADAR_FRONT chain: 265 records in 20 s)
 FIELDS = ("x", "y", "z", "dyn_prop", "id", "rcs", "vx", "vy", "vx_comp", "vy_comp", "is_quality_valid",
@@ -39,8 +40,6 @@ class RadarModel:
 
     @property
     def radar2ego(self) -> np.ndarray:
-        from .geometry import quat_to_matrix
-
         m = np.eye(4)
         m[:3, :3], m[:3, 3] = quat_to_matrix(self.rotation), self.translation
         return m

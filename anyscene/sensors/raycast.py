@@ -217,10 +217,21 @@ def world_agent_mesh(world, states, select: np.ndarray | None = None) -> Triangl
     return posed_shapes(shapes, states.center[idx], states.yaw[idx], states.occ3d[idx], states.instance[idx])
 
 
+def prop_mesh(props) -> TriangleMesh:
+    """World-frame mesh of the static props (anyscene.world.static.StaticProp), each triangle with its prop's
+    Occ3D class and material (instance 0: props are stuff)."""
+    if not props:
+        return TriangleMesh.empty()
+    return posed_shapes([p.mesh for p in props], np.stack([p.center for p in props]),
+                        np.array([p.yaw for p in props]), np.array([p.occ3d for p in props], np.uint8),
+                        np.zeros(len(props), np.uint16))
+
+
 class StaticGeometry:
     """The static world of a World as one labelled mesh and its BVH, built once: the ground plane (class from
-    the ground raster at the hit) and the exposed faces of the raised raster columns (buildings, raised areas,
-    static props), exactly the columns the occupancy fills."""
+    the ground raster at the hit), the exposed faces of the raised raster columns (buildings, raised areas),
+    exactly the columns the occupancy fills, and the static props' shapes (`prop_mesh`). Cameras (ray cast
+    and GL), LiDAR and radar all see this one mesh."""
 
     def __init__(self, static_map, mesh: TriangleMesh):
         self.static_map = static_map
@@ -230,7 +241,8 @@ class StaticGeometry:
     @classmethod
     def build(cls, world, ground_margin: float = GROUND_MARGIN) -> "StaticGeometry":
         st = world.static
-        mesh = concat_meshes([ground_mesh(st.extent, ground_margin), structure_mesh(st)])
+        mesh = concat_meshes([ground_mesh(st.extent, ground_margin), structure_mesh(st),
+                              prop_mesh(getattr(world, "props", ()))])
         return cls(st, mesh)
 
 

@@ -16,8 +16,8 @@ import numpy as np
 from ..config_io import omegaconf_message
 from ..errors import ConfigError
 from ..names import name_problem
-from ..resources import config_dir, known, resolve
-from .types import Camera, LidarModel, SensorRig
+from ..resources import config_dir, resolve
+from .types import OCCLUSION_BINS, Camera, LidarModel, SensorRig
 
 CONFIG_DIR = config_dir("rig")
 MIN_SIDE, MAX_SIDE = 16, 8192  # px: image width and height
@@ -63,6 +63,12 @@ class LidarConfig:
     rate: float = 20.0  # revolutions per second, Hz
     max_range: float = 100.0  # m, farthest return
     min_range: float = 1.0  # m, nearest return
+    # ego-body mask: "RING: FROM..TO, ..." LiDAR-frame azimuth spans (whole degrees of atan2(y, x), half-open)
+    # where the car's own body blocks the ring's beams; none: nothing blocked
+    self_occlusion: Optional[list[str]] = None
+    dropout_ranges_m: Optional[list[float]] = None  # m, increasing edges between the ring_dropout range bins
+    # per ring (lowest first), per range bin: probability that a beam reaching a surface returns nothing
+    ring_dropout: Optional[list[list[float]]] = None
 
 
 @dataclass
@@ -82,10 +88,6 @@ class RigConfig:
     name: Optional[str] = None  # rig name; default: the file name without .yaml
     cameras: list[CameraConfig] = field(default_factory=list)  # the cameras, in channel order
     radars: list[RadarConfig] = field(default_factory=list)  # the radars, in channel order (none: no radar)
-
-
-def known_rigs() -> list[str]:
-    return known("rig")
 
 
 def load_rig(name_or_path: str, resolution: tuple[int, int] | None = None) -> SensorRig:
@@ -249,6 +251,49 @@ def _lidar(c: LidarConfig, doc) -> LidarModel:
         raise doc.error("lidar", f"{where}: azimuth_steps and rate must be positive")
     if not 0 <= c.min_range < c.max_range:
         raise doc.error("lidar.min_range", f"{where}: needs 0 ≤ min_range < max_range")
+    occlusion = _self_occlusion(c.self_occlusion, elev.size, doc) if c.self_occlusion is not None else None
+    edges, table = _ring_dropout(c, elev.size, doc)
     return LidarModel(c.channel, np.radians(elev), int(c.azimuth_steps), float(c.rate), float(c.max_range),
                       float(c.min_range), _vec(c.translation, 3, f"{where} translation", doc, "lidar.translation"),
-                      _quat(c.rotation, f"{where} rotation", doc, "lidar.rotation"))
+                      _quat(c.rotation, f"{where} rotation", doc, "lidar.rotation"), occlusion, table, edges)
+
+
+def _self_occlusion(lines: list[str], rings: int, doc) -> np.ndarray:
+    """(rings, OCCLUSION_BINS) bool mask from "RING: FROM..TO, ..." lines (see LidarConfig.self_occlusion)."""
+    mask = np.zeros((rings, OCCLUSION_BINS), bool)
+    for i, line in enumerate(lines):
+        key = f"lidar.self_occlusion[{i}]"
+        ring_text, sep, spans = str(line).partition(":")
+        try:
+            ring = int(ring_text)
+            pairs = [tuple(int(v) for v in span.split("..")) for span in spans.split(",")] if sep else []
+        except ValueError:
+            pairs = []
+            ring = -1
+        if not pairs or any(len(p) != 2 for p in pairs):
+            raise doc.error(key, f"'{line}': expected 'RING: FROM..TO, ...' (whole degrees)")
+        if not 0 <= ring < rings:
+            raise doc.error(key, f"ring {ring}; allowed: 0..{rings - 1}")
+        for a, b in pairs:
+            if not -180 <= a < b <= 180:
+                raise doc.error(key, f"span {a}..{b}; needs -180 ≤ FROM < TO ≤ 180")
+            mask[ring, a + 180:b + 180] = True
+    return mask
+
+
+def _ring_dropout(c: LidarConfig, rings: int, doc) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if c.ring_dropout is None:
+        if c.dropout_ranges_m is not None:
+            raise doc.error("lidar.dropout_ranges_m", "dropout_ranges_m needs ring_dropout")
+        return None, None
+    edges = np.asarray(c.dropout_ranges_m or [], dtype=np.float64)
+    if edges.ndim != 1 or np.any(np.diff(edges) <= 0) or np.any(edges <= 0):
+        raise doc.error("lidar.dropout_ranges_m", "dropout_ranges_m must be positive and increasing")
+    rows = [list(r) for r in c.ring_dropout]
+    if len(rows) != rings or any(len(r) != edges.size + 1 for r in rows):
+        raise doc.error("lidar.ring_dropout", f"ring_dropout needs {rings} rows (one per ring) of {edges.size + 1} "
+                                              "rates (one per range bin of dropout_ranges_m)")
+    table = np.asarray(rows, dtype=np.float64)
+    if np.any((table < 0) | (table > 1)):
+        raise doc.error("lidar.ring_dropout", "rates must lie in [0, 1]")
+    return edges, table

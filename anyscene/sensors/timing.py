@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .lidar import AZIMUTH_START
+
 
 def camera_trigger_offset(camera, lidar) -> float:
     """Seconds after a sweep's start at which the LiDAR beam passes the camera's optical axis."""
-    from .lidar import AZIMUTH_START
-
     axis_ego = camera.cam2ego[:3, 2]
     axis_lidar = lidar.lidar2ego[:3, :3].T @ axis_ego
     azimuth = np.arctan2(axis_lidar[1], axis_lidar[0])

@@ -40,11 +40,20 @@ class Camera:
         return Camera(self.channel, width, height, k, self.translation, self.rotation)
 
 
+OCCLUSION_BINS = 360  # 1° LiDAR-frame azimuth bins of a LiDAR's self-occlusion mask
+
+
 @dataclass(frozen=True)
 class LidarModel:
     """A spinning LiDAR: `elevations` (R,) rad one per ring (ring 0 lowest), `azimuth_steps` firings per
     revolution, `rate` Hz, `max_range`/`min_range` m; pose in the ego frame (`translation` (3,) m, `rotation`
-    [w, x, y, z]). LiDAR frame as nuScenes LIDAR_TOP: x right of the car, y forward, z up."""
+    [w, x, y, z]). LiDAR frame as nuScenes LIDAR_TOP: x right of the car, y forward, z up.
+
+    Per-beam constants (measured on a real car by tools/lidar_beams.py; None: not modelled):
+    `self_occlusion` (R, OCCLUSION_BINS) bool, True where the ego's own body blocks ring r's beams in the 1°
+    LiDAR-frame azimuth bin b (atan2(y, x) in [-180 + b, -179 + b) degrees); `ring_dropout` (R, B) float64
+    probability that a beam of ring r reaching a surface in range bin b returns nothing, the bins split at
+    `dropout_ranges` (B - 1,) m."""
 
     channel: str
     elevations: np.ndarray
@@ -54,6 +63,9 @@ class LidarModel:
     min_range: float
     translation: np.ndarray
     rotation: np.ndarray
+    self_occlusion: np.ndarray | None = None
+    ring_dropout: np.ndarray | None = None
+    dropout_ranges: np.ndarray | None = None
 
     @property
     def lidar2ego(self) -> np.ndarray:

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
+from scipy.spatial import ConvexHull, QhullError
 
 from ..classes import FREE
-from .camera import pixel_rays
-from .lidar import lidar_rays, sweep_to_world
-from .raycast import identity_pose, world_agent_mesh
+from .camera import camera_to_world, pixel_rays
+from .lidar import firing_times, lidar_directions, lidar_rays, sweep_to_world
+from .lidar_motion import cast_moving
+from .raycast import _Layer, identity_pose, world_agent_mesh
 from .types import Camera
 from .voxel_traversal import traverse
 
@@ -57,8 +59,6 @@ def lidar_mask(frame, world, lidar, t: float, scene, sweeps: int = 1) -> np.ndar
     for k in range(sweeps):
         ts = t - k / lidar.rate
         if hasattr(scene, "static"):  # a WorldScene: the rays of the spinning sensor at their firing times
-            from .lidar import firing_times, lidar_directions
-            from .lidar_motion import cast_moving
 
             d_lidar, _ = lidar_directions(lidar, spin=True)
             rays, hits = cast_moving(scene, lidar, world, ts, d_lidar, firing_times(lidar))
@@ -118,17 +118,10 @@ def points_in_box(points: np.ndarray, center: np.ndarray, size: np.ndarray, yaw:
 def _convex_hull(points: np.ndarray) -> np.ndarray:
     """Vertices (K, 2) of the convex hull of 2-D points (N, 2), counter-clockwise; empty when the points span
     no area."""
-    from scipy.spatial import ConvexHull, QhullError
-
     try:
         return points[ConvexHull(points).vertices]
     except (QhullError, ValueError):
         return np.zeros((0, 2))
-
-
-def pixels_in_convex_polygon(poly: np.ndarray, width: int, height: int) -> int:
-    """Number of pixel centres (u + 0.5, v + 0.5) of a width×height image inside a convex polygon (K, 2)."""
-    return int(sum(u1 - u0 + 1 for _, u0, u1 in _polygon_rows(poly, width, height)))
 
 
 def _polygon_rows(poly: np.ndarray, width: int, height: int) -> list[tuple[int, int, int]]:
@@ -159,9 +152,6 @@ def _unoccluded_pixels(mesh, camera: Camera, ego) -> int:
     """Pixels whose rays would hit an agent's `mesh` if it were alone: the pixel centres inside the convex hull
     of its projected vertices (the mesh first clipped by the plane z = NEAR in front of the camera, for a body
     reaching behind the camera) whose rays hit the mesh (library shapes are not convex: wheels, limbs)."""
-    from .camera import camera_to_world
-    from .raycast import _Layer
-
     rot, origin = camera_to_world(camera, ego)
     pc = (mesh.vertices.astype(np.float64) - origin) @ rot  # camera frame
     z = pc[:, 2]

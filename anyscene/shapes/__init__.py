@@ -36,7 +36,8 @@ FAMILIES: dict[str, Callable[..., Builder]] = {
     "traffic_cone": objects.build_cone, "barrier": objects.build_barrier, "debris": objects.build_debris,
     "pushable_pullable": objects.build_pushable, "bicycle_rack": objects.build_rack, "animal": objects.build_animal,
     "pole": props.build_pole, "sign": props.build_sign, "tree": props.build_tree, "bench": props.build_bench,
-    "hydrant": props.build_hydrant,
+    "hydrant": props.build_hydrant, "traffic_light": props.build_traffic_light, "bush": props.build_bush,
+    "bollard": props.build_bollard,
 }
 WALKERS = frozenset({"pedestrian", "child", "construction_worker", "police_officer", "animal"})
 ARTICULATED = frozenset({"bendy_bus"})

@@ -240,16 +240,6 @@ def _convex_ccw(p: np.ndarray) -> np.ndarray:
     return p
 
 
-def turn_mesh(mesh: ShapeMesh, yaw: float, pivot, select: np.ndarray) -> ShapeMesh:
-    """The mesh with the vertices of the triangles `select` (bool (T,)) turned by `yaw` about the vertical
-    through `pivot` (for articulated bodies; parts must be wholly selected or not)."""
-    vsel = np.zeros(mesh.vertices.shape[0], bool)
-    vsel[mesh.triangles[select].ravel()] = True
-    v = mesh.vertices.copy()
-    v[vsel] = _turn(v[vsel], yaw, np.asarray(pivot, float))
-    return ShapeMesh(v, mesh.triangles, mesh.material, mesh.part)
-
-
 def fit_to_box(mesh: ShapeMesh, size, margin: float = MARGIN) -> ShapeMesh:
     """Scale and shift `mesh` per axis so that its bounding box is the box of `size` (length, width, height) m
     centred at the origin, shrunk by `margin` m on every side (by less where the box is too thin: at most

@@ -8,78 +8,23 @@ the ego, buildings and static props (`collisions.py`). `anyscene.validation` run
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import numpy as np
 
-from ..classes import AGENT_CLASSES, AgentClass
+from ..classes import AGENT_CLASSES
 from ..layout.checks import TIME_EPS, Findings, check_map_size
 from ..layout.geometry import RoadGeometry
 from ..layout.motion import LaneMotion, build_motion
 from ..layout.schema import Layout
 from ..layout.validate import LayoutChecks
 from .agents import AgentTrack, compile_agents
-from .collisions import check_overlaps, check_static_overlaps, check_surface
-from .world import DEFAULT_EGO, _default_extent
+from .collisions import Body, check_overlaps, check_static_overlaps, check_surface
+from .world import DEFAULT_EGO, default_extent
 
 SAMPLE_RATE = 10.0  # Hz: collision, surface and extent checks
 KINEMATIC_RATE = 20.0  # Hz: finite differences of speed and acceleration
 EGO_CLASS = AGENT_CLASSES["car"]  # the ego's speed and acceleration limits
 SPEED_EPS = 1e-6  # m/s: moving faster than this counts as moving
-
-
-@dataclass(frozen=True)
-class Body:
-    """A box that moves (or stands) through the scene: an agent, a prop of an agent class, or the ego.
-
-    `noun` is "agent", "prop" or "ego"; `index` its position in `agents` or `map.props` (-1 for the ego).
-    `motion` gives the reference point: the box centre, or for the ego the rear axle, `rear_offset` m behind
-    the centre along the heading. `length`/`width` in metres. Present for appear ≤ t ≤ disappear (s).
-    """
-
-    noun: str
-    ident: str
-    index: int
-    klass: AgentClass
-    length: float
-    width: float
-    motion: object
-    appear: float
-    disappear: float
-    waypoint_times: np.ndarray | None = None
-    lane: object = None
-    rear_offset: float = 0.0
-    explicit: bool = True  # False for the default ego standing at the origin
-
-    @property
-    def path(self) -> str:
-        return {"agent": f"agents[{self.index}]", "prop": f"map.props[{self.index}]", "ego": "ego"}[self.noun]
-
-    @property
-    def label(self) -> str:
-        return "the ego" if self.noun == "ego" else f"{self.noun} '{self.ident}'"
-
-    @property
-    def parked(self) -> bool:
-        return self.noun == "prop"
-
-    @property
-    def rank(self) -> int:
-        """Which of a pair is named first and carries the issue: agents, then props, then the ego."""
-        return {"agent": 2, "prop": 1, "ego": 0}[self.noun]
-
-    def where(self, t: float) -> str:
-        """The field path an issue at time t points at: the nearest waypoint, the lane, or the prop."""
-        if not self.explicit:
-            return self.path  # the default ego is not in the file
-        if self.parked:
-            return f"{self.path}.xy"
-        if self.lane is not None:
-            return f"{self.path}.trajectory.lane"
-        if self.waypoint_times is not None:
-            k = int(np.argmin(np.abs(self.waypoint_times - t)))
-            return f"{self.path}.trajectory.waypoints[{k}]"
-        return self.path
 
 
 def check_scene(layout: Layout, lc: LayoutChecks, tracks: list[AgentTrack] | None = None) -> None:
@@ -88,7 +33,7 @@ def check_scene(layout: Layout, lc: LayoutChecks, tracks: list[AgentTrack] | Non
     f, use, roads = lc.findings, lc.use, lc.roads
     bodies, tracks = _bodies(layout, roads, use, tracks if lc.complete else None)
     if lc.complete and layout.map.extent is None:
-        check_map_size(_default_extent(layout, roads, tracks), "map", f,
+        check_map_size(default_extent(layout, roads, tracks), "map", f,
                        "the map (by default all geometry and trajectories plus 80 m)")
     _check_presence(layout, bodies, f)
     for b in bodies:

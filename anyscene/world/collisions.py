@@ -1,19 +1,19 @@
 """Where bodies may be and what they may not touch: the drivable surface and pairwise overlaps of boxes,
-vectorised over bodies and sample times. Bodies are `checks.Body`; centres (B, M, 2) m, headings (B, M) rad and
+vectorised over bodies and sample times. Bodies are `Body`; centres (B, M, 2) m, headings (B, M) rad and
 presence (B, M) bool at M sample times (s)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
+import shapely
+from shapely.geometry import Polygon, box
+from shapely.ops import unary_union
 
-from ..classes import STATIC_CLASSES, STATIC_PROPS
+from ..classes import STATIC_CLASSES, STATIC_PROPS, AgentClass
 from ..layout.checks import Findings, Usable
 from ..layout.geometry import RoadGeometry, boxes_overlap, prop_footprint
 from ..layout.schema import Map
-
-if TYPE_CHECKING:
-    from .checks import Body
 
 OVERLAP_TOLERANCE = 0.05  # m: boxes are shrunk by this on every side, so touching is allowed
 SURFACE_TOLERANCE = 0.5  # m: vehicles may overhang the drivable surface by this much
@@ -22,12 +22,63 @@ MAX_PAIRS_LISTED = 50  # overlapping pairs reported one by one; the rest are cou
 MAX_PAIRS_FOUND = 10_000  # overlapping pairs after which the search stops
 
 
+@dataclass(frozen=True)
+class Body:
+    """A box that moves (or stands) through the scene: an agent, a prop of an agent class, or the ego.
+
+    `noun` is "agent", "prop" or "ego"; `index` its position in `agents` or `map.props` (-1 for the ego).
+    `motion` gives the reference point: the box centre, or for the ego the rear axle, `rear_offset` m behind
+    the centre along the heading. `length`/`width` in metres. Present for appear ≤ t ≤ disappear (s).
+    """
+
+    noun: str
+    ident: str
+    index: int
+    klass: AgentClass
+    length: float
+    width: float
+    motion: object
+    appear: float
+    disappear: float
+    waypoint_times: np.ndarray | None = None
+    lane: object = None
+    rear_offset: float = 0.0
+    explicit: bool = True  # False for the default ego standing at the origin
+
+    @property
+    def path(self) -> str:
+        return {"agent": f"agents[{self.index}]", "prop": f"map.props[{self.index}]", "ego": "ego"}[self.noun]
+
+    @property
+    def label(self) -> str:
+        return "the ego" if self.noun == "ego" else f"{self.noun} '{self.ident}'"
+
+    @property
+    def parked(self) -> bool:
+        return self.noun == "prop"
+
+    @property
+    def rank(self) -> int:
+        """Which of a pair is named first and carries the issue: agents, then props, then the ego."""
+        return {"agent": 2, "prop": 1, "ego": 0}[self.noun]
+
+    def where(self, t: float) -> str:
+        """The field path an issue at time t points at: the nearest waypoint, the lane, or the prop."""
+        if not self.explicit:
+            return self.path  # the default ego is not in the file
+        if self.parked:
+            return f"{self.path}.xy"
+        if self.lane is not None:
+            return f"{self.path}.trajectory.lane"
+        if self.waypoint_times is not None:
+            k = int(np.argmin(np.abs(self.waypoint_times - t)))
+            return f"{self.path}.trajectory.waypoints[{k}]"
+        return self.path
+
+
 def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
     """Where vehicles may be (shapely geometry): the map's driveable surface and parking areas as the static
     map paints them (ground, sidewalks, roads, flat areas in order, crosswalks), minus raised areas."""
-    from shapely.geometry import Polygon, box
-    from shapely.ops import unary_union
-
     if m.ground == "driveable_surface":
         region = box(-1e6, -1e6, 1e6, 1e6).difference(roads.sidewalks)
     else:
@@ -49,8 +100,6 @@ def drivable_region(m: Map, use: Usable, roads: RoadGeometry):
 
 def _road_end_caps(m: Map, use: Usable, roads: RoadGeometry):
     """Rectangles continuing each road's carriageway ROAD_END_CAP m beyond both ends."""
-    from shapely.geometry import Polygon
-
     caps = []
     for i in sorted(use.roads):
         r = m.roads[i]
@@ -84,9 +133,6 @@ def _to_world(local: np.ndarray, center: np.ndarray, yaw: np.ndarray) -> np.ndar
 
 def check_surface(layout, use, roads, bodies, times, center, yaw, present, f) -> None:
     """Vehicles (and parked vehicle props) keep their footprint on the drivable surface, within tolerance."""
-    import shapely
-    from shapely.ops import unary_union
-
     vehicles = [k for k, b in enumerate(bodies) if b.klass.kind == "vehicle" and b.explicit]
     if not vehicles:
         return
@@ -203,9 +249,6 @@ def check_overlaps(bodies, times, center, yaw, present, f, chunk_elems: int = 1 
 def check_static_overlaps(layout, use, bodies, times, center, yaw, present, f, chunk: int = 100_000) -> None:
     """No body overlaps a building or a static prop (pole, sign, bench, hydrant, tree); one issue per pair at
     the first time, at most MAX_PAIRS_LISTED of them."""
-    import shapely
-    from shapely.geometry import Polygon
-
     m = layout.map
     obstacles, names = [], []
     for i in sorted(use.buildings):

@@ -1,5 +1,10 @@
-"""The static world as world-frame rasters: a ground class per cell and a raised structure (buildings,
-raised areas, poles, trees) with its class and top height. Compiled once per scene."""
+"""The static world: world-frame rasters of a ground class per cell and a raised structure (buildings, raised
+areas) with its class and top height, and the map's static props (poles, signs, traffic lights, trees, bushes,
+benches, hydrants, bollards) as shapes from the shape library. Compiled once per scene.
+
+A prop is one mesh that every sensor sees (the sensors add it to the static mesh) and that the occupancy fills:
+the voxels containing a sample of the prop's volume (PROP_SAMPLE m grid points inside its closed parts, plus
+its vertices and triangle centroids, so thin poles and single leaf clusters keep their voxels)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +16,7 @@ from ..layout.geometry import RoadGeometry, prop_footprint  # noqa: F401 (prop_f
 from ..layout.schema import Map
 
 RASTER_RES = 0.1  # m per cell: fine enough that 0.4 m voxels sample it without visible steps
+PROP_SAMPLE = 0.1  # m between the volume samples of a prop that the occupancy fills from
 
 
 
@@ -138,12 +144,58 @@ def compile_static(m: Map, roads: RoadGeometry, extent: tuple[float, float, floa
         poly = Polygon(b.footprint)
         struct.polygon(poly, OCC3D_ID["manmade"])
         top.polygon(poly, float(b.height))
-    for p in m.props:
+    return StaticMap(x0, y0, res, ground.array(np.uint8), struct.array(np.uint8), top.array(np.float32))
+
+
+@dataclass(frozen=True)
+class StaticProp:
+    """A static map prop as a shape: `cls` its prop class (a STATIC_PROPS key), `occ3d` its Occ3D id, `center`
+    (3,) float64 world-frame box centre m, `yaw` rad, `size` (3,) length/width/height m, `mesh` its box-local
+    ShapeMesh (anyscene.shapes), `index` its position in `map.props`."""
+
+    cls: str
+    occ3d: int
+    center: np.ndarray
+    yaw: float
+    size: np.ndarray
+    mesh: object
+    index: int
+
+
+def compile_props(m: Map, seed: int = 0) -> tuple[StaticProp, ...]:
+    """The map's static props (classes in STATIC_PROPS) with their shapes; the shape's variant and details come
+    from the prop's `shape` and its position in the map (deterministic per seed)."""
+    from ..shapes import shape_mesh
+
+    out = []
+    for k, p in enumerate(m.props):
         if p.cls not in STATIC_PROPS:
             continue
         cls_name, default = STATIC_PROPS[p.cls]
-        length, width, height = p.size or default
-        poly = prop_footprint(p.xy, p.yaw, length, width)
-        struct.polygon(poly, OCC3D_ID[cls_name])
-        top.polygon(poly, float(height))
-    return StaticMap(x0, y0, res, ground.array(np.uint8), struct.array(np.uint8), top.array(np.float32))
+        size = np.asarray(p.size or default, dtype=np.float64)
+        mesh = shape_mesh(p.cls, size, p.shape, instance=k + 1, seed=seed)
+        out.append(StaticProp(p.cls, OCC3D_ID[cls_name], np.array([p.xy[0], p.xy[1], size[2] / 2]), float(p.yaw),
+                              size, mesh, k))
+    return tuple(out)
+
+
+def prop_samples(props: tuple[StaticProp, ...], step: float = PROP_SAMPLE) -> tuple[np.ndarray, np.ndarray]:
+    """World-frame samples (N, 3) float64 of the props' volumes and the Occ3D id (N,) uint8 of each: grid points
+    `step` m apart inside each prop's closed parts, plus its vertices and triangle centroids."""
+    pts, cls = [], []
+    for p in props:
+        mesh = p.mesh
+        lo, hi = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+        axes = [np.arange(a + step / 2, b, step) for a, b in zip(lo, hi)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+        inside = grid[mesh.contains(grid)] if grid.size else grid
+        tri = mesh.vertices[mesh.triangles]
+        local = np.concatenate([inside, mesh.vertices, tri.mean(axis=1)])
+        c, s = np.cos(p.yaw), np.sin(p.yaw)
+        world = np.stack([c * local[:, 0] - s * local[:, 1] + p.center[0],
+                          s * local[:, 0] + c * local[:, 1] + p.center[1], local[:, 2] + p.center[2]], -1)
+        pts.append(world)
+        cls.append(np.full(world.shape[0], p.occ3d, np.uint8))
+    if not pts:
+        return np.zeros((0, 3)), np.zeros(0, np.uint8)
+    return np.concatenate(pts), np.concatenate(cls)

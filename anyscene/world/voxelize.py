@@ -104,16 +104,6 @@ def fill_agents(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, fl
     _write(grid, semantics, instances, flow, centers, agent, idx, classes, instance_ids, velocities)
 
 
-def fill_agent(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
-               center: np.ndarray, yaw: float, size, shape: str, cls: int, instance: int,
-               velocity: np.ndarray) -> None:
-    """Write one agent into the grid arrays in place (see `fill_agents`)."""
-    fill_agents(grid, semantics, instances, flow, np.asarray(center, dtype=np.float64)[None],
-                np.array([yaw], dtype=np.float64), np.asarray(size, dtype=np.float64)[None],
-                np.array([SHAPES.index(shape)]), np.array([cls]), np.array([instance]),
-                np.asarray(velocity, dtype=np.float64)[None])
-
-
 def fill_agent_shapes(grid: GridSpec, semantics: np.ndarray, instances: np.ndarray, flow: np.ndarray | None,
                       centers: np.ndarray, yaws: np.ndarray, sizes: np.ndarray, meshes, classes: np.ndarray,
                       instance_ids: np.ndarray, velocities: np.ndarray) -> None:

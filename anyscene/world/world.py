@@ -14,7 +14,7 @@ from ..layout.motion import build_motion
 from ..layout.schema import Ego, Layout, Trajectory, Waypoint
 from .agents import AgentStates, AgentTrack, compile_agents, shape_at, states_at
 from .grid import GridSpec
-from .static import StaticMap, compile_static
+from .static import StaticMap, StaticProp, compile_props, compile_static, prop_samples
 from .voxelize import SHAPES, fill_agent_shapes
 
 MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
@@ -85,11 +85,17 @@ class World:
     """A compiled scene. Build it with `World.compile(layout)`; it holds no per-frame state, so frames can be
     produced in any order and two worlds can live in one process."""
 
-    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack]):
+    def __init__(self, layout: Layout, roads: RoadGeometry, static: StaticMap, agents: list[AgentTrack],
+                 extent: tuple[float, float, float, float] | None = None,
+                 props: tuple[StaticProp, ...] | None = None):
         self.layout = layout
         self.roads = roads
         self.static = static
+        # the extent the static rasters were compiled over (their own extent rounds it out to whole cells)
+        self.extent = tuple(extent) if extent is not None else static.extent
         self.agents = agents
+        # The map's static props as shapes (compiled from the layout when not given).
+        self.props = props if props is not None else compile_props(layout.map, layout.seed)
         ego = layout.ego or DEFAULT_EGO
         self.ego_spec = ego
         self._ego_motion = build_motion(ego.trajectory, roads)
@@ -97,15 +103,23 @@ class World:
         self._shape_codes = np.array([SHAPES.index(a.klass.shape) for a in agents], dtype=np.int64)
 
     @classmethod
-    def compile(cls, layout: Layout, roads: RoadGeometry | None = None,
-                agents: list[AgentTrack] | None = None) -> "World":
-        """Compile a validated layout: road geometry, static rasters and agent tracks (`roads` and `agents`,
-        when already built from this layout, are used as they are)."""
-        roads = roads if roads is not None else build_road_geometry(layout.map)
+    def compile(cls, layout: Layout, roads: RoadGeometry | None = None, agents: list[AgentTrack] | None = None,
+                previous: "World | None" = None) -> "World":
+        """Compile a validated layout: road geometry, static rasters and agent tracks.
+
+        `roads` and `agents`, when already built from this layout, are used as they are. `previous` is a world
+        compiled before (an editor's last version of the scene): when its map equals this layout's, its road
+        geometry is reused, and its static rasters too when the map's extent is also the same."""
+        reuse = previous if previous is not None and previous.layout.map == layout.map else None
+        if roads is None:
+            roads = reuse.roads if reuse is not None else build_road_geometry(layout.map)
         agents = agents if agents is not None else compile_agents(layout, roads)
-        extent = layout.map.extent or _default_extent(layout, roads, agents)
-        static = compile_static(layout.map, roads, extent)
-        return cls(layout, roads, static, agents)
+        extent = layout.map.extent or default_extent(layout, roads, agents)
+        if reuse is not None and reuse.roads is roads and reuse.extent == tuple(extent):
+            static = reuse.static
+        else:
+            static = compile_static(layout.map, roads, extent)
+        return cls(layout, roads, static, agents, extent)
 
     @property
     def duration(self) -> float:
@@ -127,6 +141,11 @@ class World:
     @cached_property
     def track_by_instance(self) -> dict[int, AgentTrack]:
         return {a.instance: a for a in self.agents}
+
+    @cached_property
+    def prop_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """World-frame volume samples (N, 3) of the static props and their Occ3D ids (N,) (static.prop_samples)."""
+        return prop_samples(self.props)
 
     def _grid_columns(self, grid: GridSpec) -> tuple[np.ndarray, np.ndarray]:
         if grid not in self._columns:
@@ -157,7 +176,22 @@ class World:
                 cond[:, kg] = True
             sub = sem[raised]
             sem[raised] = np.where(cond, scls[raised, None], sub)
-        return sem.reshape(grid.shape)
+        sem = sem.reshape(grid.shape)
+        self._write_props(ego, grid, sem)
+        return sem
+
+    def _write_props(self, ego: EgoPose, grid: GridSpec, sem: np.ndarray) -> None:
+        """Write the static props into an ego-frame grid in place: every voxel holding a volume sample of a prop
+        takes its class (props stand on the ground and in front of the rasters)."""
+        pts, cls = self.prop_samples
+        if pts.shape[0] == 0:
+            return
+        local = ego.to_ego(pts)
+        lo = np.array([grid.x_min, grid.y_min, grid.z_min])
+        idx = np.floor((local - lo) / grid.voxel).astype(np.int64)
+        ok = np.flatnonzero(np.all((idx >= 0) & (idx < np.array(grid.shape)), axis=1))
+        if ok.size:
+            sem[idx[ok, 0], idx[ok, 1], idx[ok, 2]] = cls[ok]
 
     def frame(self, t: float, grid: GridSpec = GridSpec(), with_flow: bool = True) -> OccupancyFrame:
         """The occupancy frame at time t on `grid`."""
@@ -195,7 +229,10 @@ def frame_times(duration: float, rate: float, start: float = 0.0) -> np.ndarray:
     return start + np.arange(n) / rate
 
 
-def _default_extent(layout: Layout, roads: RoadGeometry, agents: list[AgentTrack]) -> tuple[float, ...]:
+def default_extent(layout: Layout, roads: RoadGeometry, agents: list[AgentTrack]) -> tuple[float, ...]:
+    """The map extent (xmin, ymin, xmax, ymax) m of a layout whose map gives none: every road, building, area
+    and trajectory (agents' and the ego's, sampled at 4 Hz) with MAP_MARGIN around, rounded out to whole
+    metres."""
     pts = [np.asarray(c) for c in roads.centerlines.values()]
     pts += [np.asarray(b.footprint) for b in layout.map.buildings]
     pts += [np.asarray(a.polygon) for a in layout.map.areas]

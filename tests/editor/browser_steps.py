@@ -34,3 +34,26 @@ def offset(driver, canvas, x, y):
 
 def idle(driver):
     wait(driver, "return anyscene.ready && !anyscene.busy && anyscene.state !== null", what="the editor")
+
+
+def drag(driver, canvas, a, b, steps=6):
+    """Press at the world point a, move to b in `steps` pointer moves, release."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    sx, sy = offset(driver, canvas, *a)
+    ex, ey = offset(driver, canvas, *b)
+    chain = ActionChains(driver).move_to_element_with_offset(canvas, sx, sy).click_and_hold()
+    px, py = sx, sy
+    for k in range(1, steps + 1):
+        nx, ny = round(sx + (ex - sx) * k / steps), round(sy + (ey - sy) * k / steps)
+        chain.move_by_offset(nx - px, ny - py)
+        px, py = nx, ny
+    chain.release().perform()
+
+
+def click(driver, canvas, x, y):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    ox, oy = offset(driver, canvas, x, y)
+    ActionChains(driver).move_to_element_with_offset(canvas, ox, oy).click().perform()
+    time.sleep(0.15)

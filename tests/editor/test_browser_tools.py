@@ -7,30 +7,10 @@ import time
 
 import pytest
 
-from browser_steps import idle, offset, shot, wait
+from browser_steps import click as _click
+from browser_steps import drag as _drag
+from browser_steps import idle, shot, wait
 from editor_data import EXAMPLE
-
-
-def _drag(browser, canvas, a, b, steps=6):
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    sx, sy = offset(browser, canvas, *a)
-    ex, ey = offset(browser, canvas, *b)
-    chain = ActionChains(browser).move_to_element_with_offset(canvas, sx, sy).click_and_hold()
-    px, py = sx, sy
-    for k in range(1, steps + 1):
-        nx, ny = round(sx + (ex - sx) * k / steps), round(sy + (ey - sy) * k / steps)
-        chain.move_by_offset(nx - px, ny - py)
-        px, py = nx, ny
-    chain.release().perform()
-
-
-def _click(browser, canvas, x, y):
-    from selenium.webdriver.common.action_chains import ActionChains
-
-    ox, oy = offset(browser, canvas, x, y)
-    ActionChains(browser).move_to_element_with_offset(canvas, ox, oy).click().perform()
-    time.sleep(0.15)
 
 
 @pytest.mark.slow  # about half a minute: a generate run and many page round trips

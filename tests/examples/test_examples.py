@@ -9,7 +9,7 @@ import pytest
 
 from anyscene.classes import FREE, OCC3D_ID
 from anyscene.layout import load_layout
-from anyscene.validation import check_layout_file
+from anyscene.validation import load_valid
 from anyscene.world import World, frame_times
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,7 +63,7 @@ def test_example_is_a_valid_30s_scene(path):
     assert layout.duration == 30
     assert layout.description.strip()
     assert layout.ego is not None
-    check_layout_file(path, strict=True)  # no errors and no warnings
+    load_valid(path, strict=True)  # no errors and no warnings
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

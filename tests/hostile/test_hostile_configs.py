@@ -161,7 +161,7 @@ def test_raster_style_file_refused(tmp_path, text, message):
     import re
 
     from anyscene.errors import ConfigError
-    from anyscene.render.raster import load_style
+    from anyscene.render.style import load_style
 
     p = tmp_path / "bad.yaml"
     p.write_text(text)
@@ -172,7 +172,7 @@ def test_raster_style_file_refused(tmp_path, text, message):
 
 def test_raster_style_override_with_a_tag_is_refused():
     from anyscene.errors import ConfigError
-    from anyscene.render.raster import load_style
+    from anyscene.render.style import load_style
 
     with pytest.raises(ConfigError, match=r"override 'exposure=!!python/object:os.system x': the YAML tag"):
         load_style(overrides=["exposure=!!python/object:os.system x"])

@@ -82,7 +82,7 @@ def expansion_root(tables_copy, real_root):
 def test_expansion_layers_become_lanes_crossings_areas_and_stop_lines(expansion_root):
     from anyscene.importers.nuscenes import import_nuscenes
     from anyscene.layout import load_layout, save_layout
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     root, (x, y) = expansion_root
     scene = import_nuscenes(root, VERSION, SCENE)
@@ -98,7 +98,7 @@ def test_expansion_layers_become_lanes_crossings_areas_and_stop_lines(expansion_
     assert len(m.crosswalks) == 1 and len(m.crosswalks[0].polygon) == 4
     assert sorted(a.cls for a in m.areas) == ["parking", "sidewalk"]  # the tables-only copy has no map mask
     assert len(m.stop_lines) == 1
-    issues = validate_layout(scene.layout, {}, "x")
+    issues = validate(scene.layout, {}, "x")
     assert not [i for i in issues if i.severity == "error"]
     path = root / "scene.yaml"
     save_layout(scene.layout, path)
@@ -120,13 +120,13 @@ def test_broken_expansion_file_names_it(expansion_root):
 
 def test_lane_paths_are_validated():
     from anyscene.layout import parse_layout
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     text = ("name: lanes\nmap:\n  lanes:\n    - {id: a, centerline: [[0, 0], [10, 0]]}\n"
             "    - {id: a, kind: lane_connector, centerline: [[1, 1], [1, 1]]}\n"
             "  stop_lines:\n    - {id: s, polygon: [[0, 0], [1, 0], [2, 0]]}\n")
     layout, source = parse_layout(text, "lanes.yaml")
-    msgs = [str(i) for i in validate_layout(layout, source, "lanes.yaml")]
+    msgs = [str(i) for i in validate(layout, source, "lanes.yaml")]
     assert any("lanes.yaml:5:" in m and "duplicate lane id 'a'" in m for m in msgs)
     assert any("at least 2 distinct centreline points" in m for m in msgs)
     assert any("map.stop_lines[0].polygon" in m and "zero area" in m for m in msgs)

@@ -21,14 +21,14 @@ def _dyaw(a, b) -> float:
 
 def test_layout_validates_with_warnings_only_and_round_trips(imported, tmp_path):
     from anyscene.layout import load_layout, save_layout
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     layout = imported.layout
     path = tmp_path / "scene.yaml"
     save_layout(layout, path)
     again, source = load_layout(path)
     assert again == layout
-    issues = validate_layout(again, source, str(path))
+    issues = validate(again, source, str(path))
     assert issues, "real data should raise some findings (overlaps, jitter)"
     assert all(i.severity == "warning" for i in issues), [str(i) for i in issues if i.severity == "error"]
     assert any("(recorded data: a warning)" in i.message for i in issues)
@@ -40,10 +40,10 @@ def test_recorded_marker_is_what_relaxes_the_checks(imported):
     """Without `source` the same layout fails: the relaxed findings are errors again."""
     import dataclasses
 
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     plain = dataclasses.replace(imported.layout, source=None)
-    errors = [i for i in validate_layout(plain, {}, "x") if i.severity == "error"]
+    errors = [i for i in validate(plain, {}, "x") if i.severity == "error"]
     assert errors and not any("recorded data" in i.message for i in errors)
 
 
@@ -123,20 +123,20 @@ def test_timeline_round_trips_and_is_checked():
     import dataclasses
 
     from anyscene.layout import parse_layout
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     text = ("name: t\nduration: 1\ntimeline:\n  epoch_us: 1538984233547259\n  keyframes: [0.0, 0.5]\n"
             "  lidar: [0.0, 0.25, 0.5]\n  cameras:\n    - {channel: CAM_FRONT, times: [-0.03, 0.47]}\n")
     layout, source = parse_layout(text)
     assert layout.timeline.cameras[0].times == (-0.03, 0.47)
-    assert not validate_layout(layout, source, "t.yaml")
+    assert not validate(layout, source, "t.yaml")
     bad = dataclasses.replace(layout.timeline, keyframes=(0.0, 0.4), lidar=(0.0, 0.5, 0.25, 1.5))
-    msgs = [i.message for i in validate_layout(dataclasses.replace(layout, timeline=bad), {}, "t")]
+    msgs = [i.message for i in validate(dataclasses.replace(layout, timeline=bad), {}, "t")]
     assert any("strictly ascending" in m for m in msgs)
     assert any("after the scene's end" in m for m in msgs)
     assert any("is not one of the LiDAR sweep times" in m for m in msgs)
     shifted = dataclasses.replace(layout.timeline, keyframes=(0.25, 0.5))
-    msgs = [i.message for i in validate_layout(dataclasses.replace(layout, timeline=shifted), {}, "t")]
+    msgs = [i.message for i in validate(dataclasses.replace(layout, timeline=shifted), {}, "t")]
     assert any("first keyframe is t = 0" in m for m in msgs)
 
 

@@ -1,4 +1,4 @@
-"""Scene checks of `validate_layout`, case by case, on small layouts written here."""
+"""Scene checks of `validate`, case by case, on small layouts written here."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +13,7 @@ from anyscene.errors import LayoutError
 from anyscene.layout import edit, parse_layout
 from anyscene.layout.schema import Agent, Ego, Layout, Prop
 from anyscene.layout.geometry import boxes_overlap
-from anyscene.validation import check_layout, check_layout_file, validate_layout
+from anyscene.validation import check, load_valid, validate
 from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -31,7 +31,7 @@ EGO = "ego:\n  trajectory: {waypoints: [{t: 0, xy: [-90, -1.75]}]}\n"
 
 def issues(text: str, file: str = "t.yaml") -> list[str]:
     layout, source = parse_layout(text, file)
-    return [str(i) for i in validate_layout(layout, source, file)]
+    return [str(i) for i in validate(layout, source, file)]
 
 
 def agent_yaml(body: str) -> str:
@@ -80,8 +80,8 @@ def test_right_turn_through_the_junction_is_clean():
 def test_busy_scene_is_clean_and_deterministic():
     layout = busy_layout()
     assert len(layout.agents) == 40 and layout.duration == 30
-    first = validate_layout(layout, {}, "<busy>")
-    assert first == [] and validate_layout(layout, {}, "<busy>") == first
+    first = validate(layout, {}, "<busy>")
+    assert first == [] and validate(layout, {}, "<busy>") == first
 
 
 def test_busy_scene_with_a_collision_reports_the_pair_once():
@@ -90,7 +90,7 @@ def test_busy_scene_with_a_collision_reports_the_pair_once():
     layout = edit.add_agent(layout, Agent(id="ped_x", cls="pedestrian",
                                           trajectory=edit.waypoints([(0.0, (-330.0, -1.75))])))
     assert car.trajectory.lane.lane == 1
-    found = [str(i) for i in validate_layout(layout, {}, "<busy>")]
+    found = [str(i) for i in validate(layout, {}, "<busy>")]
     # car_0's front (x = -400 + 60 + 2.25 + 10 t, shrunk by the tolerance) reaches the pedestrian's back
     # (-330.3) after 0.7 s; the ego's front (-380 + 3.13 + 10 t) after 4.65 s. Each pair once, at its first time.
     tail = "; change a trajectory, a position or the appear/disappear times"
@@ -312,31 +312,31 @@ def test_separating_axis_matches_shapely():
 # ------------------------------------------------------------------------------------------ API
 
 
-def test_check_layout_in_memory_names_field_paths():
+def test_check_in_memory_names_field_paths():
     layout = Layout(name="mem", agents=(Agent(id="a", cls="pedestrain", trajectory=edit.waypoints([(0, (0, 20))])),))
     with pytest.raises(LayoutError) as e:
-        check_layout(layout)
+        check(layout)
     assert str(e.value) == ("<layout>: error: agents[0].class: unknown agent class 'pedestrain'; did you mean "
                             "'pedestrian'?")
     fast = edit.set_ego(Layout(name="mem"), Ego(trajectory=edit.waypoints([(0, (0, 0)), (1, (45, 0))])))
     fast = dataclasses.replace(fast, map=parse_layout(HEAD)[0].map)
-    assert check_layout(fast) is fast  # 45 m/s: a warning only
+    assert check(fast).layout is fast  # 45 m/s: a warning only
     with pytest.raises(LayoutError, match="warning: ego.trajectory.waypoints"):
-        check_layout(fast, strict=True, file="fast")
+        check(fast, file="fast", strict=True)
 
 
-def test_check_layout_file(tmp_path, small_layout_path):
-    layout = check_layout_file(small_layout_path)
+def test_load_valid(tmp_path, small_layout_path):
+    layout = load_valid(small_layout_path).layout
     assert layout.name == "small_cross"
     bad = tmp_path / "bad.yaml"
     bad.write_text(agent_yaml("  - {id: a, class: pedestrian, trajectory: {waypoints: [{t: 0, xy: [0, 20]}, "
                               "{t: 12, xy: [9, 20]}]}}\n"))
-    assert check_layout_file(bad).name == "t"
+    assert load_valid(bad).layout.name == "t"
     with pytest.raises(LayoutError) as e:
-        check_layout_file(bad, strict=True)
+        load_valid(bad, strict=True)
     assert str(e.value).startswith(f"{bad}:9:82: warning: agents[0].trajectory.waypoints[1].t: time 12 s")
     with pytest.raises(LayoutError, match="file not found"):
-        check_layout_file(tmp_path / "missing.yaml")
+        load_valid(tmp_path / "missing.yaml")
 
 
 def test_props_share_the_agent_namespace():
@@ -344,6 +344,6 @@ def test_props_share_the_agent_namespace():
     layout = edit.add_prop(layout, Prop(id="x", cls="traffic_cone", xy=(0, 20)))
     ped = Agent(id="x", cls="pedestrian", trajectory=edit.waypoints([(0, (5, 20))]))
     dup = dataclasses.replace(layout, agents=(ped,))
-    found = [str(i) for i in validate_layout(dup, {}, "<ns>")]
+    found = [str(i) for i in validate(dup, {}, "<ns>")]
     assert found == ["<ns>: error: agents[0].id: duplicate prop or agent id 'x', already used by map.props[0]; "
                      "give each a unique id"]

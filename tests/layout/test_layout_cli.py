@@ -253,12 +253,12 @@ def test_every_case_is_an_error_of_its_own(tmp_path):
     """Each invalid case fails for the reason it was written for, not for an unrelated mistake."""
     from anyscene.errors import LayoutError
     from anyscene.layout import parse_layout
-    from anyscene.validation import validate_layout
+    from anyscene.validation import validate
 
     for name, (text, message) in CASES.items():
         try:
             layout, source = parse_layout(text, f"{name}.yaml")
-            issues = validate_layout(layout, source, f"{name}.yaml")
+            issues = validate(layout, source, f"{name}.yaml")
         except LayoutError as e:
             issues = e.issues
         errors = [str(i) for i in issues if i.severity == "error"]

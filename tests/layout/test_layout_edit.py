@@ -10,7 +10,7 @@ import pytest
 from anyscene.layout import dump_layout, edit, load_layout, parse_layout
 from anyscene.layout.edit import EditError
 from anyscene.layout.schema import Agent, Ego, LaneCounts, Layout, Map, Prop, Road, Trajectory, Waypoint
-from anyscene.validation import validate_layout
+from anyscene.validation import validate
 from testdata import ROOT, SMALL_LAYOUT
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -49,7 +49,7 @@ def test_add_and_remove_agents(small):
     assert added.agents[-1].id == "ped_9" and added.agents[-1].size == (0.6, 0.6, 1.7)
     assert small.agents[-1].id == "car_2"  # the input is untouched
     assert round_trips(added)
-    assert validate_layout(added, {}, "<mem>") == []
+    assert validate(added, {}, "<mem>") == []
     for taken in ("ped_1", "cone_1"):
         with pytest.raises(EditError, match=f"id '{taken}' is already used"):
             edit.add_agent(small, dataclasses.replace(ped, id=taken))
@@ -120,5 +120,5 @@ def test_example_layouts_round_trip(path):
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_layouts_validate(path):
     layout, source = load_layout(path)
-    problems = [str(i) for i in validate_layout(layout, source, str(path))]
+    problems = [str(i) for i in validate(layout, source, str(path))]
     assert problems == []

@@ -14,7 +14,7 @@ from anyscene.procgen.sampler import draw_layout, sample_layout, sample_to_dir
 from anyscene.procgen.config import (DEFAULT_CONFIG, TEMPLATES, SamplerConfig, load_sampler_config,
                                            sampler_config_from_dict)
 from anyscene.errors import ConfigError, OutputError
-from anyscene.validation import check_layout
+from anyscene.validation import check
 from anyscene.layout.yamlio import dump_layout, parse_layout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def test_every_template_is_valid_and_deterministic(template):
     cfg = _cfg()
     layout, counts = draw_layout(cfg, 0, 0, template)
     assert counts["template"] == template
-    check_layout(layout, strict=True)  # no errors and no warnings
+    check(layout, strict=True)  # no errors and no warnings
     again, _ = draw_layout(cfg, 0, 0, template)
     assert again == layout  # exact: every float of every trajectory
     assert layout.ego is not None and len(layout.agents) > 0
@@ -171,4 +171,4 @@ def test_hundred_default_layouts_valid_and_deterministic(tmp_path):
     for p in sorted((tmp_path / "a").iterdir()):
         assert p.read_bytes() == (tmp_path / "b" / p.name).read_bytes()
         layout, _ = parse_layout(p.read_text(), str(p))
-        check_layout(layout, strict=True, file=str(p))
+        check(layout, strict=True, file=str(p))

@@ -16,7 +16,8 @@ from anyscene.render.camera_fx import CameraEffects, apply_effects, lamp_glow
 from anyscene.render.environment import environment_style
 from anyscene.render.lighting import light_env, srgb_to_linear
 from anyscene.render.night import braking, vehicle_lights
-from anyscene.render.raster import load_style, render_rgb
+from anyscene.render.shading import render_rgb
+from anyscene.render.style import load_style
 
 from test_raster import Pose, cast, make_camera
 
@@ -220,7 +221,7 @@ def test_motion_blur_smears_along_the_camera_motion():
 
 def test_renderer_registry():
     from anyscene.render.base import RENDERERS, RendererEntry, build_renderer, register, renderer_entry
-    from anyscene.render.diffusion_renderer import DiffusionRenderConfig
+    from anyscene.render.diffusion_stream import DiffusionRenderConfig
     from anyscene.render.raster_renderer import RasterConfig
 
     assert set(RENDERERS) == {"raster", "gl", "diffusion"}

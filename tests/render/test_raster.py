@@ -10,7 +10,8 @@ import pytest
 from anyscene.classes import FREE, OCC3D_ID
 from anyscene.render.lighting import encode, light_env
 from anyscene.render.markings import BuildingIndex, MarkingRaster
-from anyscene.render.raster import load_style, render_rgb
+from anyscene.render.shading import render_rgb
+from anyscene.render.style import load_style
 from anyscene.sensors.types import Camera, CameraFrame
 
 FRONT_Q = np.array([0.5, -0.5, 0.5, -0.5])  # camera looking along ego +x, level (OpenCV axes)
@@ -160,7 +161,7 @@ def test_output_is_uint8_rgb_of_the_frame_size(street):
 
 
 def test_same_inputs_give_identical_bytes_and_seed_changes_texture_only(street, world):
-    from anyscene.render.materials import noise_bank
+    from anyscene.render.noise import noise_bank
 
     style = load_style()
     a = render_street(street, style, seed=3)
@@ -380,7 +381,7 @@ def test_sun_shadow_mask_from_scene_casts():
 
 
 def test_long_lens_sky_is_evaluated_per_2x2_block_and_keeps_edges():
-    from anyscene.render.raster import SKY_BLOCK_FX
+    from anyscene.render.shading import SKY_BLOCK_FX
     from anyscene.render.sky import pixel_rays
 
     camera, ego = look_camera((0.0, 0.0, 1.5), 0.0, -8.0, 120, 68, fov_deg=6.5)  # looking up, long lens
@@ -416,10 +417,10 @@ def test_night_lights_windows_and_lamps():
 
 
 def test_image_does_not_depend_on_threads_or_chunking(street, monkeypatch):
-    import anyscene.render.raster as raster
+    import anyscene.render.shading as shading
 
     style = load_style(overrides={"time_of_day": 21.0})  # night: lit windows and lamps too
     one = render_street(street, style, threads=1)
-    monkeypatch.setattr(raster, "CHUNK", 1500)  # many chunks, split inside classes and 2×2 sky blocks
+    monkeypatch.setattr(shading, "CHUNK", 1500)  # many chunks, split inside classes and 2×2 sky blocks
     many = render_street(street, style, threads=3)
     assert one.tobytes() == many.tobytes()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from anyscene.errors import ConfigError
-from anyscene.render.raster import DEFAULT_STYLE, TEXTURES, load_style
+from anyscene.render.style import DEFAULT_STYLE, TEXTURES, load_style
 
 
 def test_default_style_covers_every_class_and_comments_every_field():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from anyscene.layout import parse_layout
-from anyscene.render.raster import load_style, render_rgb
+from anyscene.render.shading import render_rgb
+from anyscene.render.style import load_style
 from anyscene.sensors import WorldScene, load_rig, render_camera
 from anyscene.shapes.materials import MATERIAL_ID
 from anyscene.world import World

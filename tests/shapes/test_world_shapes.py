@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from anyscene.layout import parse_layout
-from anyscene.validation import validate_layout
+from anyscene.validation import validate
 from anyscene.sensors.raycast import world_agent_mesh
 from anyscene.world import World
 from anyscene.world.grid import GridSpec
@@ -53,7 +53,7 @@ def test_shape_field_defaults_and_validation():
     assert by_id["stander"].shape in ("casual", "backpack", "coat")
     bad = LAYOUT.replace("shape: van", "shape: limo")
     layout, source = parse_layout(bad, "bad.yaml")
-    issues = validate_layout(layout, source, "bad.yaml")
+    issues = validate(layout, source, "bad.yaml")
     msg = "\n".join(str(i) for i in issues)
     assert "map.props[0].shape" in msg and "unknown car shape 'limo'" in msg and "bad.yaml:" in msg
 

@@ -150,3 +150,26 @@ def test_frames_stream_in_order_and_agents_outside_range_are_skipped():
         ts.append(f.t)
         assert not (f.instances == 1).any()
     assert ts == [0.0, 0.5, 1.0]
+
+
+def test_compile_reuses_the_static_parts_of_a_previous_world_with_the_same_map():
+    import dataclasses
+
+    from testdata import SMALL_LAYOUT
+
+    layout, _ = parse_layout(SMALL_LAYOUT, "small.yaml")
+    first = World.compile(layout)
+    fewer = dataclasses.replace(layout, agents=layout.agents[:1])
+    again = World.compile(fewer, previous=first)
+    assert again.roads is first.roads and again.static is first.static
+    assert len(again.agents) == len(first.agents) - (len(layout.agents) - 1)
+    fresh = World.compile(fewer)
+    assert again.extent == fresh.extent and np.array_equal(again.static.ground, fresh.static.ground)
+    # an agent that reaches further out grows the default extent: the rasters are compiled again
+    far, _ = parse_layout(SMALL_LAYOUT.replace("[12.0, 2.6]", "[12.0, 260.0]"), "far.yaml")
+    assert far.map == layout.map
+    grown = World.compile(far, previous=first)
+    assert grown.roads is first.roads and grown.static is not first.static and grown.extent != first.extent
+    other_map = dataclasses.replace(layout, map=dataclasses.replace(layout.map, props=()))
+    moved = World.compile(other_map, previous=first)
+    assert moved.roads is not first.roads and moved.static is not first.static

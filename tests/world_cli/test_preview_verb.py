@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from anyscene.cli.main import main
-from anyscene.world.preview import EGO_COLOR, OCC3D_PALETTE
+from anyscene.world.pictures import EGO_COLOR, OCC3D_PALETTE
 
 SIZE = 400  # px across the 80 m grid: 5 px per metre
 PPM = SIZE / 80.0

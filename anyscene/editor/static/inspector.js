@@ -1,7 +1,7 @@
 // The selection panel: fields of the selected agent, waypoint, lane, prop, building, area or crosswalk.
-import { app, edit, select, setMode, deleteSelection, setTime } from "./app.js";
-
-const $ = (id) => document.getElementById(id);
+import { app, $, agentSpec } from "./state.js";
+import { deleteCorner, deleteSelection, edit, select, setMode, setTime } from "./actions.js";
+import { ringOf } from "./handles.js";
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -29,11 +29,6 @@ function choice(label, value, options, onChange) {
 
 function button(text, onclick, id) { return el("button", { onclick, id }, text); }
 
-function agentSpec(id) {
-  const s = app.scene && app.scene.scene;
-  return !s ? null : id === "ego" ? s.ego : s.agents.find((a) => a.id === id);
-}
-
 export function renderInspector(a) {
   const body = $("inspector-body");
   body.replaceChildren();
@@ -49,6 +44,19 @@ export function renderInspector(a) {
   else if (sel.type === "building") buildingPanel(body, a.map.buildings.find((b) => b.id === sel.id));
   else if (sel.type === "area") areaPanel(body, a.map.areas[sel.index], sel.index);
   else if (sel.type === "crosswalk") crosswalkPanel(body, a.map.crosswalks.find((c) => c.id === sel.id));
+  cornerPanel(body, sel);
+}
+
+// The corners of a selected building, area or polygon crosswalk: how the handles work, the chosen corner.
+function cornerPanel(body, sel) {
+  const ring = ringOf(sel, app.map);
+  if (!ring) return;
+  body.append(el("div", { class: "hint" }, `${ring.length} corners: drag a corner to move it; drag or click an edge's middle to insert one`));
+  if (sel.corner === null || sel.corner === undefined || !ring[sel.corner]) return;
+  const [x, y] = ring[sel.corner];
+  const row = el("div", { class: "row" }, el("span", { id: "sel-corner" }, `corner ${sel.corner}: (${x}, ${y})`));
+  if (ring.length > 3) row.append(button("Delete corner", () => deleteCorner(), "btn-delete-corner"));
+  body.append(row);
 }
 
 function agentPanel(body, ag, sel) {

@@ -1,8 +1,8 @@
 // Toolbar, palette, files, scene settings, validation list, text view, previews and the generate action.
 import * as api from "./api.js";
-import { app, applyScene, call, setStatus, setMode, select, setTime, centerOn, draw } from "./app.js";
+import { app, $, call, draw, on, setStatus } from "./state.js";
+import { applyScene, centerOn, edit, select, setMode, setTime } from "./actions.js";
 
-const $ = (id) => document.getElementById(id);
 const AREA_CLASSES = ["terrain", "vegetation", "other_flat", "parking", "sidewalk", "driveable_surface", "manmade", "others"];
 const PROP_KINDS = new Set(["object"]);
 
@@ -100,6 +100,16 @@ export function setupPanels(a) {
   cam.onchange = () => refreshPreview(a, true);
   $("btn-six").onclick = () => { $("six").hidden = !$("six").hidden; refreshPreview(a, true); };
 
+  // what the panels show follows the scene, its validation and the time
+  on("scene", (resp) => {
+    updateToolbar(a);
+    showIssues(a);
+    if (resp.parse_failed || !resp.scene) showTextView(a, resp.text, resp.issues);
+    refreshPreview(a);
+  });
+  on("issues", () => showIssues(a));
+  on("time", () => { if (!a.playing) refreshPreview(a); });
+
   // generate
   $("btn-generate").onclick = async () => {
     const job = await call(() => api.post("/api/generate", { duration: parseFloat($("gen-duration").value), resolution: $("gen-res").value }));
@@ -109,9 +119,8 @@ export function setupPanels(a) {
   };
 }
 
-async function editScene(op, label) {
-  const { edit } = await import("./app.js");
-  await edit([op], label);
+function editScene(op, label) {
+  return edit([op], label);
 }
 
 function fillFiles(files) {

@@ -97,6 +97,15 @@ export class View {
     c.fillText(text, px, py + dy);
   }
 
+  // A square of half side `r` px centred at the world point (x, y): a handle.
+  square(x, y, r, fill, stroke) {
+    const c = this.ctx;
+    const [px, py] = this.toScreen(x, y);
+    c.beginPath(); c.rect(px - r, py - r, 2 * r, 2 * r);
+    if (fill) { c.fillStyle = fill; c.fill(); }
+    if (stroke) { c.strokeStyle = stroke; c.lineWidth = 1.5; c.stroke(); }
+  }
+
   dot(x, y, r, fill, stroke) {
     const c = this.ctx;
     const [px, py] = this.toScreen(x, y);

@@ -12,10 +12,3 @@ from .previews import PreviewWriter
 
 WRITERS: dict[str, type[FormatWriter]] = {w.format: w for w in (
     NuScenesWriter, ConditionsWriter, LidarsegWriter, Occ3DWriter, InfosWriter, PreviewWriter)}
-
-
-def writer_class(fmt: str) -> type[FormatWriter]:
-    try:
-        return WRITERS[fmt]
-    except KeyError:
-        raise ValueError(f"unknown format {fmt!r}; known: {', '.join(WRITERS)}") from None

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import GenerateConfig
-from ..records import SceneRecords
-from ..writer import SceneWriter
+from ..nuscenes_records import SceneRecords
+from ..scene_folder import SceneWriter
 
 
 @dataclass(frozen=True)

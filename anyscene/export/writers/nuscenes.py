@@ -1,12 +1,15 @@
 """The nuScenes tables and files of a scene: 13 JSON tables, camera JPEGs, LiDAR .pcd.bin sweeps, the map PNG."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from ..fileio import dump_json, encode_jpeg
 from ..maps import write_map_png
-from ..records import LOCATION, VEHICLE
+from ..nuscenes_records import LOCATION, VEHICLE
+from ..radar import write_radar_pcd
+from ..scene_folder import TABLES
 from ..taxonomy import attribute_records, category_records, category_token, sensor_records, visibility_records
 from ..tokens import token
-from ..writer import TABLES
 from .base import FormatWriter, MergeInput
 
 
@@ -54,8 +57,6 @@ class NuScenesWriter(FormatWriter):
         self.out.files.write_bytes(sd["filename"], record.points.tobytes())
 
     def radar(self, record, records) -> None:
-        from ..radar import write_radar_pcd
-
         sd, pose = records
         self.out.files.add("sample_data", sd)
         self.out.files.add("ego_pose", pose)
@@ -90,6 +91,4 @@ class NuScenesWriter(FormatWriter):
 
 
 def _date(epoch_us: int) -> str:
-    from datetime import datetime, timezone
-
     return datetime.fromtimestamp(epoch_us / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")

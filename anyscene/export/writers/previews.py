@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ...pipeline.timeline import seconds
+from ..preview_video import PreviewVideo
 from .base import FormatWriter
 
 
@@ -10,8 +11,6 @@ class PreviewWriter(FormatWriter):
     video = None
 
     def begin(self) -> None:
-        from ..preview import PreviewVideo
-
         o, p = self.out, self.out.cfg.preview
         cam0 = o.rig.cameras[0]
         self.video = PreviewVideo(o.files.path(f"previews/{o.name}.mp4"), o.world, [c.channel for c in o.rig.cameras],

@@ -3,7 +3,7 @@ diffusers. See docs/diffusion.md.
 
 Modules: `conditions` (condition maps and camera features), `models` (condition encoder, inflated multi-view
 UNet, scene prompt), `schedulers` (objectives and samplers), `pipeline_multiview_video` (AnySceneVideoPipeline),
-`video` (DiffusionRenderer, used by `anyscene generate --renderer diffusion`), `build` (tiny / pretrained
+`renderer` (DiffusionRenderer, used by `anyscene generate --renderer diffusion`), `build` (tiny / pretrained
 pipelines), `data`, `config` and `train` (`anyscene train-renderer`). torch and diffusers are imported only when
 one of these names is used.
 """
@@ -14,7 +14,7 @@ import importlib
 _EXPORTS = {
     "AnySceneVideoPipeline": "pipeline_multiview_video",
     "VideoContext": "pipeline_multiview_video",
-    "DiffusionRenderer": "video",
+    "DiffusionRenderer": "renderer",
     "tiny_random_pipeline": "build",
     "pipeline_from_image_model": "build",
     "encode_conditions": "conditions",

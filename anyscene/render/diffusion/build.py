@@ -8,6 +8,10 @@ import torch
 
 from ...errors import ConfigError
 from .conditions import CONDITION_CHANNELS
+from .models.condition_encoder import ConditionEncoder
+from .models.multiview_unet import MultiViewUNet
+from .models.scene_prompt import DEFAULT_TAGS, ScenePromptEncoder
+from .pipeline_multiview_video import AnySceneVideoPipeline
 from .schedulers import make_scheduler
 
 TINY_UNET = dict(
@@ -26,11 +30,6 @@ TINY_VAE = dict(
 def _assemble(vae, unet, *, height: int, width: int, cross_view: bool, temporal: bool, objective: str,
               sampler: str, attention_head_dim: int, camera_hidden: int, embedding_channels, feature_channels,
               prompt_tags=None):
-    from .models.condition_encoder import ConditionEncoder
-    from .models.multiview_unet import MultiViewUNet
-    from .models.scene_prompt import DEFAULT_TAGS, ScenePromptEncoder
-    from .pipeline_multiview_video import AnySceneVideoPipeline
-
     factor = 2 ** (len(vae.config.block_out_channels) - 1)
     if len(embedding_channels) - 1 != factor.bit_length() - 1:
         raise ConfigError(f"embedding_channels needs {factor.bit_length()} entries to reach the VAE's 1/{factor} "

@@ -136,10 +136,12 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
 
     def imported_conditions(self, scene: str, sd: dict, camera: Camera) -> np.ndarray:
         """The condition map of a real camera image rendered from the scene's imported world, at the image's
-        timestamp (t = 0 at the scene's first keyframe) and calibration."""
-        from ...sensors import render_camera
-        from ...sensors.raycast import WorldScene
-        from ...world import World
+        timestamp (t = 0 at the scene's first keyframe) and calibration. The imported layout is validated
+        and compiled as `anyscene generate` does (anyscene.validation.check), and its camera maps
+        come from the scene stream's SensorSuite, the path every other condition map takes."""
+        from ...pipeline.config import StreamConfig
+        from ...pipeline.sensors import SensorSuite
+        from ...validation import check
         from .conditions import encode_maps
 
         if self.layouts is None:
@@ -147,12 +149,13 @@ class NuScenesClipDataset(torch.utils.data.Dataset):
                               "`anyscene train-renderer`, which imports each real scene")
         if scene not in self._imported:
             layout = self.layouts(scene)
-            world = World.compile(layout)
+            world = check(layout, {}, f"{self.root}: imported scene {scene}").compile()
             epoch = layout.timeline.epoch_us if layout.timeline is not None and layout.timeline.epoch_us else 0
-            self._imported = {scene: (world, WorldScene(world), epoch)}  # one scene at a time
-        world, rays, epoch = self._imported[scene]
+            suite = SensorSuite(world, None, StreamConfig(grid=self.grid, occupancy=False, images=False))
+            self._imported = {scene: (world, suite, epoch)}  # one scene at a time
+        world, suite, epoch = self._imported[scene]
         t = (int(sd["timestamp"]) - epoch) / 1e6
-        frame = render_camera(rays, camera.scaled(self.width, self.height), world.ego_pose(t), t)
+        frame = suite.camera(camera.scaled(self.width, self.height), t)
         return encode_maps(frame.semantic, frame.depth, frame.instance, self.height, self.width)
 
     def __getitem__(self, i: int) -> dict:

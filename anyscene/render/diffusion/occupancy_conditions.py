@@ -1,5 +1,5 @@
 """Condition maps from an occupancy grid alone (e.g. Occ3D labels of real nuScenes), by the sensor simulation's
-voxel-grid ray caster: the labelled grid is the scene, the ego sits at the grid's origin, and each camera sees
+voxel-grid ray caster (through anyscene.pipeline.sensors.OccupancyCameras): the labelled grid is the scene, the ego sits at the grid's origin, and each camera sees
 the first occupied voxel along each pixel ray.
 
 Occ3D labels carry no instance ids; the instance boundary channel then marks where the visible class changes
@@ -27,8 +27,8 @@ class OccupancyConditionRenderer:
         self._last: tuple[Path, object] | None = None
 
     def scene(self, labels: str | Path):
-        """The ray-castable VoxelScene of a labels file."""
-        from ...sensors import VoxelScene
+        """The OccupancyCameras (anyscene.pipeline.sensors) of a labels file."""
+        from ...pipeline.sensors import OccupancyCameras
 
         labels = Path(labels)
         if self._last is None or self._last[0] != labels:
@@ -39,14 +39,11 @@ class OccupancyConditionRenderer:
             if semantics.shape != self.grid.shape:
                 raise ConfigError(f"{labels}: semantics {semantics.shape} do not match the grid {self.grid.shape} "
                                   f"(data.grid)")
-            self._last = (labels, VoxelScene.from_grid(semantics, self.grid))
+            self._last = (labels, OccupancyCameras(semantics, self.grid))
         return self._last[1]
 
     def render(self, labels: str | Path, camera, height: int, width: int) -> np.ndarray:
         """The condition map of `camera` (any resolution; rendered at height×width) in the labels' grid."""
-        from ...sensors import render_camera
-
-        scene = self.scene(labels)
-        frame = render_camera(scene, camera.scaled(width, height), scene.ego, 0.0)
+        frame = self.scene(labels).camera(camera.scaled(width, height))
         instance = frame.instance if np.any(frame.instance) else frame.semantic.astype(np.uint16)
         return encode_maps(frame.semantic, frame.depth, instance, height, width)

@@ -24,9 +24,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
+from tqdm.auto import tqdm
 
+from ...atomic import atomic_folder
 from ...errors import ConfigError, OutputError
+from .build import pipeline_from_image_model, tiny_random_pipeline
 from .config import RendererTrainConfig
+from .data import NuScenesClipDataset, collate_clips
+from .renderer import load_pipeline
+from .schedulers import TrainingObjective
 
 CHECKPOINT_PREFIX = "checkpoint-"
 
@@ -78,9 +85,6 @@ def training_loss(unet, condition_encoder, scene_encoder, latents: torch.Tensor,
 
 
 def _build_pipeline(cfg: RendererTrainConfig):
-    from .build import pipeline_from_image_model, tiny_random_pipeline
-    from .video import load_pipeline
-
     m, d = cfg.model, cfg.data
     if m.init == "tiny":
         return tiny_random_pipeline(height=d.height, width=d.width, cross_view=m.cross_view, temporal=m.temporal,
@@ -147,8 +151,6 @@ class _ClipOrder:
 
 def _save_grid(path: Path, real: np.ndarray, fake: np.ndarray) -> None:
     """PNG grid: for each frame a row of real images then a row of generated ones; (T, V, H, W, 3) uint8 each."""
-    from PIL import Image
-
     rows = []
     for r, f in zip(real, fake):
         rows += [np.concatenate(list(r), axis=1), np.concatenate(list(f), axis=1)]
@@ -173,10 +175,6 @@ def train(cfg: RendererTrainConfig, layouts=None) -> TrainResult:
     from accelerate.utils import set_seed
     from diffusers.optimization import get_scheduler
     from safetensors.torch import load_file, save_file
-    from tqdm.auto import tqdm
-
-    from .data import NuScenesClipDataset, collate_clips
-    from .schedulers import TrainingObjective
 
     tc, dc = cfg.train, cfg.data
     out = Path(tc.output_dir)
@@ -319,7 +317,6 @@ def _run_validation(pipe, accelerator, clip: dict, tc, path: Path) -> None:
 
 def _save_pipeline(pipe, accelerator, path: Path) -> None:
     _unwrapped(pipe, accelerator)
-    from ...atomic import atomic_folder
 
     with atomic_folder(path, overwrite=True) as tmp:
         pipe.save_pretrained(tmp)

@@ -70,7 +70,12 @@ void main() {
 
 
 def create_context():
-    """A headless OpenGL 3.3+ context on EGL (RuntimeError with what to install when there is none)."""
+    """A headless OpenGL 3.3+ context on EGL (RuntimeError with what to install when there is none).
+    ANYSCENE_NO_EGL=1 in the environment acts as if there were none (to use or test the fallback path)."""
+    import os
+
+    if os.environ.get("ANYSCENE_NO_EGL", "") not in ("", "0"):
+        raise RuntimeError("EGL disabled by ANYSCENE_NO_EGL")
     try:
         import moderngl
     except ImportError as e:  # pragma: no cover - moderngl is a dependency

@@ -9,7 +9,7 @@ from diffusion_helpers import activate_new_layers, random_conditions
 from anyscene.errors import ConfigError
 from anyscene.render.diffusion.build import tiny_random_pipeline
 from anyscene.render.diffusion.schedulers import make_scheduler
-from anyscene.render.diffusion.video import check_weights_folder, load_pipeline
+from anyscene.render.diffusion.renderer import check_weights_folder, load_pipeline
 
 
 def _gen(seed=0):

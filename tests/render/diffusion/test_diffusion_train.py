@@ -53,7 +53,7 @@ def test_training_lowers_the_loss(tiny_export, tmp_path):
     assert (run / "checkpoints" / "checkpoint-000030" / "anyscene_state.json").is_file()
 
     # the trained weights render camera frames through the renderer interface used by `anyscene generate`
-    from anyscene.render.diffusion.video import DiffusionRenderer
+    from anyscene.render.diffusion.renderer import DiffusionRenderer
 
     renderer = DiffusionRenderer.from_pretrained(run / "pipeline", device="cpu", num_inference_steps=2,
                                                  chunk_size=2, overlap=1)
@@ -112,7 +112,7 @@ def test_training_options_run(tiny_export, tmp_path):
                       "data.cameras=[CAM_FRONT,CAM_FRONT_LEFT]")) == 0
     assert len(_losses(run)) == 2
     assert (run / "samples" / "step-000002.png").is_file()
-    from anyscene.render.diffusion.video import load_pipeline
+    from anyscene.render.diffusion.renderer import load_pipeline
 
     pipe = load_pipeline(run / "pipeline", device="cpu")
     assert pipe.unet.config.cross_view and pipe.unet.config.temporal

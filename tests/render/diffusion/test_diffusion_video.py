@@ -7,7 +7,7 @@ import torch
 from diffusion_helpers import TINY_LAYOUT, activate_new_layers
 
 from anyscene.render.diffusion.build import tiny_random_pipeline
-from anyscene.render.diffusion.video import DiffusionRenderer
+from anyscene.render.diffusion.renderer import DiffusionRenderer
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ class DiffusionStream:
     """Diffusion images of one world's camera instants."""
 
     def __init__(self, world, cameras, config: DiffusionRenderConfig, *, seed: int, scene=None, workers: int = 2):
-        from .diffusion.video import DiffusionRenderer
+        from .diffusion.renderer import DiffusionRenderer
 
         self.world, self.cameras, self.config, self.seed = world, list(cameras), config, int(seed)
         self.renderer = DiffusionRenderer.from_pretrained(
@@ -53,3 +53,28 @@ class DiffusionStream:
         for imgs in self.renderer.render_video(frames(), self.cameras, seed=self.seed, prompt=self.prompt or None):
             j, us = keys.popleft()
             yield j, us, imgs
+
+
+def check_diffusion_config(config: DiffusionRenderConfig) -> None:
+    """ConfigError when the diffusion renderer is not installed, the weights folder is missing or not a trained
+    pipeline, or a setting is out of range."""
+    from ..errors import ConfigError
+
+    if not 1 <= config.steps <= 1000:
+        raise ConfigError("diffusion.steps must be 1..1000")
+    if config.sampler not in (None, "euler", "dpmsolver", "ddim"):
+        raise ConfigError("diffusion.sampler: choose euler, dpmsolver or ddim")
+    if not 1 <= config.chunk_size <= 64:
+        raise ConfigError("diffusion.chunk_size must be 1..64")
+    if not 0 <= config.overlap < config.chunk_size:
+        raise ConfigError("diffusion: need 0 <= overlap < chunk_size")
+    try:
+        from .diffusion.renderer import check_weights_folder
+    except ImportError as e:
+        raise ConfigError(f"renderer diffusion: the diffusion renderer is not installed ({e}); "
+                          f"use --renderer raster") from None
+    if not config.weights:
+        raise ConfigError("renderer diffusion needs --weights DIR")
+    from pathlib import Path
+
+    check_weights_folder(Path(config.weights))

@@ -10,14 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from ..classes import FREE
-from ..world.preview import EGO_COLOR, OCC3D_PALETTE
+from ..world.pictures import EGO_COLOR, OCC3D_PALETTE, Mp4Stream
 
 # Tile order: front row left to right, back row mirrored, as the nuScenes devkit shows them.
 TILE_ORDER: tuple[str, ...] = ("CAM_FRONT_LEFT", "CAM_FRONT", "CAM_FRONT_RIGHT",
                                "CAM_BACK_LEFT", "CAM_BACK", "CAM_BACK_RIGHT")
-BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1"]
 
 
 def _even16(n: int) -> int:
@@ -34,8 +34,6 @@ class PreviewVideo:
 
     def __init__(self, path: Path, world, channels: list[str], camera_size: tuple[int, int], tile_width: int,
                  bev_range: float, fps: float, quality: int):
-        import imageio.v2 as imageio
-
         self.world = world
         self.order = list(TILE_ORDER) if set(TILE_ORDER) == set(channels) else list(channels)
         rows = -(-len(self.order) // 3)
@@ -45,9 +43,7 @@ class PreviewVideo:
         self.bev = rows * self.tile_h
         self.bev_range = bev_range
         self.size = (_even16(3 * self.tile_w + self.bev), _even16(rows * self.tile_h))
-        self.writer = imageio.get_writer(str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                         pixelformat="yuv420p", quality=quality, macro_block_size=16,
-                                         ffmpeg_log_level="error", output_params=BITEXACT)
+        self.video = Mp4Stream(path, fps, quality)
         # Ego-frame coordinates of the BEV pixel centres: rows forward→back, columns left→right.
         ppm = self.bev / (2 * bev_range)
         centers = (np.arange(self.bev) + 0.5) / ppm - bev_range
@@ -65,20 +61,16 @@ class PreviewVideo:
         self._pending.append(self._thread.submit(self._append, t, images))
 
     def _append(self, t: float, images: dict[str, np.ndarray]) -> None:
-        from PIL import Image
-
         canvas = Image.new("RGB", self.size, (0, 0, 0))
         for n, channel in enumerate(self.order):
             if channel not in images:
                 continue
             canvas.paste(self._tile(images[channel]), ((n % 3) * self.tile_w, (n // 3) * self.tile_h))
         canvas.paste(Image.fromarray(self._bev(t)), (3 * self.tile_w, 0))
-        self.writer.append_data(np.asarray(canvas))
+        self.video.append(np.asarray(canvas))
 
     def _tile(self, rgb: np.ndarray):
         """The image shrunk to a tile: box-filtered by a whole factor first (fast), then resampled."""
-        from PIL import Image
-
         im = Image.fromarray(rgb)
         k = max(1, min(im.width // self.tile_w, im.height // self.tile_h))
         if k > 1:
@@ -86,8 +78,6 @@ class PreviewVideo:
         return im.resize((self.tile_w, self.tile_h), Image.BILINEAR) if im.size != (self.tile_w, self.tile_h) else im
 
     def _bev(self, t: float) -> np.ndarray:
-        from PIL import Image, ImageDraw
-
         ego = self.world.ego_pose(t)
         c, s = np.cos(ego.yaw), np.sin(ego.yaw)
         wx = ego.translation[0] + c * self._ex - s * self._ey
@@ -130,4 +120,4 @@ class PreviewVideo:
                 self._pending.popleft().result()
         finally:
             self._thread.shutdown(wait=True, cancel_futures=True)
-            self.writer.close()
+            self.video.close()

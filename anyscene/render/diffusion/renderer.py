@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from ...sensors.types import Camera, CameraFrame
     from .pipeline_multiview_video import AnySceneVideoPipeline
 
-WEIGHT_SUFFIXES = (".safetensors", ".json", ".txt", ".md")
-
 
 def check_weights_folder(path: Path) -> None:
     """A clear error unless `path` is a pipeline folder written by `save_pretrained` with safetensors only."""
@@ -136,11 +134,6 @@ class DiffusionRenderer:
         if buffer:
             images, context = self._generate(buffer, cameras, generator, context, prompt)
             yield from self._resize(images, cameras, native_size)
-
-    def render_chunks(self, frames: Iterable[Sequence["CameraFrame"]], cameras: Sequence["Camera"], **kwargs
-                      ) -> Iterator[list[np.ndarray]]:
-        """Alias of `render_video`."""
-        return self.render_video(frames, cameras, **kwargs)
 
     def _generate(self, buffer, cameras, generator: "torch.Generator", context, prompt):
         out = self.pipeline(np.stack(buffer), cameras, prompt=prompt if prompt is not None else self.prompt,

@@ -13,15 +13,17 @@ before the next is made, so memory does not grow with the number of frames.
 from __future__ import annotations
 
 import json
-
+import struct
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
+import imageio.v2 as imageio
 import numpy as np
+from PIL import GifImagePlugin, Image, ImageDraw, ImageFont
 
+from ..atomic import atomic_file
 from ..classes import FREE, OCC3D_NAMES
 from ..errors import ConfigError
-from ..atomic import atomic_file
 from ..resources import asset
 from .grid import GridSpec
 from .world import World
@@ -78,8 +80,6 @@ def bev_transform(grid: GridSpec, size: int) -> Affine:
 
 
 def _font(px: int):
-    from PIL import ImageFont
-
     return ImageFont.load_default(size=px)
 
 
@@ -96,8 +96,6 @@ class _Canvas:
     multiples of 16 pixels (video encoders want that)."""
 
     def __init__(self, map_w: int, map_h: int):
-        from PIL import Image, ImageDraw
-
         self.map_w, self.map_h = map_w, map_h
         self.font_px = max(11, min(map_w, map_h) // 50)
         panel = max(170, 13 * self.font_px)
@@ -111,8 +109,6 @@ class _Canvas:
         self.labels: list[tuple[float, float, float, float]] = []  # pixel boxes of the labels written so far
 
     def paste_map(self, rgb: np.ndarray) -> None:
-        from PIL import Image
-
         self.image.paste(Image.fromarray(rgb), (0, 0))
 
     def label(self, corners_px: np.ndarray, text: str) -> None:
@@ -173,8 +169,6 @@ class BevView:
         self.map_h = int(round((x1 - grid.x_min) * self.to_px.scale))
 
     def draw(self, t: float) -> np.ndarray:
-        from PIL import Image
-
         frame = self.world.frame(t, self.grid, with_flow=False)
         cols = column_classes(frame.semantics)
         # (x, y) index order -> rows = x descending (forward up), columns = y descending (left on the left).
@@ -226,8 +220,6 @@ class WorldView:
     """The whole map from above (x east right, y north up), `size` pixels across its larger side."""
 
     def __init__(self, world: World, grid: GridSpec = GridSpec(), size: int = 800):
-        from PIL import Image, ImageDraw
-
         self.world, self.grid = world, grid
         x0, y0, x1, y1 = world.static.extent
         ppm = size / max(x1 - x0, y1 - y0)
@@ -320,10 +312,6 @@ class GifStream:
         return bytes(c for rgb in unique for c in rgb)
 
     def append(self, rgb: np.ndarray) -> None:
-        import struct
-
-        from PIL import GifImagePlugin, Image
-
         pal = Image.new("P", (1, 1))
         pal.putpalette(self.palette())
         im = Image.fromarray(rgb).quantize(palette=pal, dither=Image.Dither.NONE)
@@ -341,15 +329,18 @@ class GifStream:
         self.file.close()
 
 
+# ffmpeg flags that leave out the encoder's version and any metadata: same frames, same bytes (with one build)
+BITEXACT = ["-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1"]
+
+
 class Mp4Stream:
-    """An H.264 MP4 written frame by frame through ffmpeg (imageio-ffmpeg)."""
+    """An H.264 MP4 (yuv420p) written frame by frame through ffmpeg (imageio-ffmpeg) at `rate` frames per
+    second and imageio `quality` 0..10, with bit-exact encoder flags. Frame sides are padded to multiples of 16."""
 
-    def __init__(self, path: str | Path, rate: float):
-        import imageio.v2 as imageio
-
+    def __init__(self, path: str | Path, rate: float, quality: int = 8):
         self.writer = imageio.get_writer(str(path), format="FFMPEG", mode="I", fps=rate, codec="libx264",
-                                         pixelformat="yuv420p", quality=8, macro_block_size=16,
-                                         ffmpeg_log_level="error")
+                                         pixelformat="yuv420p", quality=quality, macro_block_size=16,
+                                         ffmpeg_log_level="error", output_params=BITEXACT)
 
     def append(self, rgb: np.ndarray) -> None:
         self.writer.append_data(rgb)
@@ -373,8 +364,6 @@ def write_preview(view: PictureView, path: str | Path, times: Iterable[float], r
         raise ConfigError(f"{path}: a PNG holds one picture, got {len(times)} times")
     with atomic_file(path) as partial:
         if suffix == ".png":
-            from PIL import Image
-
             Image.fromarray(view.draw(times[0])).save(partial, format="PNG")
             if on_frame is not None:
                 on_frame(0)

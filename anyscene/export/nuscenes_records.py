@@ -17,10 +17,12 @@ import numpy as np
 
 from ..pipeline.records import CameraShot, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.timeline import Timeline
-from .boxes import count_points_in_boxes
+from ..sensors.radar import radar_to_world
 from .config import GenerateConfig
+from .devkit_boxes import count_points_in_boxes
 from .infos import KeyframeRecords
 from .maps import MapFrame, map_frame
+from .radar import count_radar_points, default_filter
 from .taxonomy import LIDAR_CHANNEL, attribute_token, sensor_token
 from .tokens import token
 
@@ -150,8 +152,6 @@ class SceneRecords:
         default RadarPointCloud filters, inside the box at the keyframe time (as nuScenes counts them)."""
         if not rec.radar:
             return [0] * len(rec.boxes)
-        from ..sensors.radar import radar_to_world
-        from .radar import count_radar_points, default_filter
 
         pts = [radar_to_world(r.scan)[default_filter(r.scan.points)] for r in rec.radar.values()]
         return [count_radar_points(pts, b.center, b.size, b.yaw) for b in rec.boxes]
