@@ -10,7 +10,7 @@ LOG := $(VENV)/install.log
 DEMO_LAYOUT ?= layouts/urban_street.yaml
 DEMO_OUT ?= out/demo
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-sim2real clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(PY) tools/bench.py --out bench.json
+
+# the detector benchmark on real nuScenes (docs/perception.md); SIM2REAL_ARGS e.g. "--steps 300" or "--quick"
+bench-sim2real: $(STAMP)
+	@$(PY) tools/bench_sim2real.py $(SIM2REAL_ARGS)
 
 clean:
 	rm -rf $(VENV) out bench.json

@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_", "import a recorded scene (nuScenes) as an editable layout and rig"),
     "compare": ("compare", "compare a replayed scene with the real recording, sensor by sensor, box by box"),
     "stats": ("stats", "annotation statistics of a nuScenes dataroot (class mix, distances, sizes, speeds)"),
+    "detector": ("detector", "train and score the reference BEV LiDAR detector on nuScenes-format data"),
+    "sim2real": ("sim2real", "benchmark: does AnyScene data train a detector that works on real nuScenes?"),
 }
 
 

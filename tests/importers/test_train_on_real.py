@@ -1,6 +1,6 @@
 """The diffusion renderer trains on the real scene through the importer: no Occ3D labels, no exported condition
-maps; the conditions are rendered from the imported world at each real image's time. A tiny CPU run on the 36
-real images (6 keyframes × 6 cameras) shows the loop works end to end: the loss falls. No quality claim."""
+maps; the conditions are rendered from the imported world at each real image's time. A tiny CPU run on the real
+images (41 keyframes × 6 cameras) shows the loop works end to end: the loss falls. No quality claim."""
 from __future__ import annotations
 
 import json
@@ -18,7 +18,7 @@ def test_conditions_of_real_frames_come_from_the_imported_world(real_root, impor
 
     ds = NuScenesClipDataset(real_root, VERSION, ["CAM_FRONT", "CAM_BACK"], 32, 64, clip_length=2,
                              layouts=lambda scene: imported.layout)
-    assert len(ds) == 5  # only the first 6 keyframes have their images
+    assert len(ds) == 40  # clips of 2 of the 41 keyframes, every one with its images
     item = ds[0]
     assert item["images"].shape == (2, 2, 3, 32, 64) and item["conditions"].shape == (2, 2, CONDITION_CHANNELS, 32, 64)
     cond = item["conditions"].numpy()
