@@ -71,8 +71,8 @@ def _sampler_config(name: str | None) -> Path:
 
 
 def _gen_overrides(sweeps: int) -> list[str]:
-    # LiDAR only matters here: cameras at a token resolution and rate, LiDAR at 2 Hz unless sweeps are used
-    return ["resolution=32x18", "camera_rate=2.0", f"lidar_rate={20.0 if sweeps > 1 else 2.0}",
+    # the detector reads the LiDAR only: no camera or radar is simulated; LiDAR at 2 Hz unless sweeps are used
+    return ["sensors=[lidar]", f"lidar_rate={20.0 if sweeps > 1 else 2.0}",
             "formats=[nuscenes]", "progress=false"]
 
 

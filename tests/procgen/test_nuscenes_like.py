@@ -14,7 +14,7 @@ from anyscene.cli.main import main
 from anyscene.errors import ConfigError
 from anyscene.procgen.config import load_sampler_config
 from anyscene.procgen.sampler import draw_layout
-from anyscene.validation import check_layout
+from anyscene.validation import check
 
 SCORED = ("car", "truck", "bus", "trailer", "construction_vehicle", "pedestrian", "motorcycle", "bicycle",
           "traffic_cone", "barrier")
@@ -23,7 +23,7 @@ SCORED = ("car", "truck", "bus", "trailer", "construction_vehicle", "pedestrian"
 def test_preset_scenes_are_valid_seeded_and_varied():
     cfg = load_sampler_config("nuscenes_like", ["duration=6"])
     a, _ = draw_layout(cfg, 0, 0, "car_park")
-    check_layout(a, strict=True)
+    check(a, strict=True)
     assert draw_layout(cfg, 0, 0, "car_park")[0] == a
     b, _ = draw_layout(cfg, 1, 0, "car_park")
     assert b != a and [p.xy for p in b.map.props] != [p.xy for p in a.map.props]
