@@ -119,6 +119,25 @@ def real_folder(path: str | Path, what: str = "folder") -> Path:
     return path
 
 
+# Links this process made on purpose inside an output (make_link), e.g. a derived dataroot's links to the
+# original sensor folders; every other link found in a partial output stops the run.
+# They are known by the link's own inode, which stays the same when an inner output is renamed into an outer one.
+_OWN_LINKS: set[tuple[int, int]] = set()
+
+
+def make_link(target: str | Path, link: str | Path) -> None:
+    """Create the symbolic link `link` -> `target` (absolute) as part of an output being written, so that the
+    output's final check keeps it. The link is made inside a partial folder this process owns."""
+    os.symlink(Path(target).resolve(), link, target_is_directory=Path(target).is_dir())
+    st = os.lstat(link)
+    _OWN_LINKS.add((st.st_dev, st.st_ino))
+
+
+def _own_link(path: Path) -> bool:
+    st = os.lstat(path)
+    return (st.st_dev, st.st_ino) in _OWN_LINKS
+
+
 def links_inside(root: Path) -> list[Path]:
     """Symbolic links anywhere under the folder `root` (not following them; the directory entries' own types,
     so a dataset of many files costs no extra system call per file)."""
@@ -226,7 +245,7 @@ def _check_partial(tmp: Path, out: Path, is_dir: bool) -> None:
         raise OutputError(f"{tmp}: the partial output was replaced while it was written; nothing was written "
                           f"to {out}")
     if is_dir:
-        links = links_inside(tmp)
+        links = [p for p in links_inside(tmp) if not _own_link(p)]
         if links:
             rel = links[0].relative_to(tmp)
             raise OutputError(f"{out / rel}: a symbolic link appeared in the output while it was written; nothing "

@@ -6,9 +6,9 @@ devkit's DetectionEval can score exactly the selected keyframes (a custom split,
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from ..atomic import make_link
 from ..errors import DatasetError
 from .data import TABLES, SceneSelection, check_dataroot
 
@@ -86,5 +86,5 @@ def write_subset(dataroot: Path, version: str, selections: tuple[SceneSelection,
     # sensor files and maps: links to the original folders (absolute, so the output folder may move)
     for entry in sorted(dataroot.iterdir()):
         if entry.name != version and entry.is_dir() and entry.name in ("maps", "samples", "sweeps", "lidarseg"):
-            os.symlink(entry.resolve(), out_root / entry.name, target_is_directory=True)
+            make_link(entry, out_root / entry.name)
     return kept_samples

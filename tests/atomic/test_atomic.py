@@ -192,3 +192,30 @@ def test_generate_overwrite_refuses_a_symlinked_out(tmp_path, capsys):
     assert "data: is a symbolic link" in err and "Traceback" not in err
     assert link.is_symlink() and {p.name: p.read_text() for p in victim.iterdir()} == before
     assert leftovers(tmp_path) == []
+
+
+def test_links_the_output_makes_on_purpose_are_kept_even_through_an_inner_output(tmp_path):
+    from anyscene.atomic import atomic_folder, make_link
+
+    target = tmp_path / "sensors"
+    target.mkdir()
+    out = tmp_path / "out"
+    with atomic_folder(out) as tmp:
+        with atomic_folder(tmp / "inner") as inner:  # renamed into the outer partial folder before its check
+            make_link(target, inner / "maps")
+    assert (out / "inner" / "maps").is_symlink() and (out / "inner" / "maps").resolve() == target.resolve()
+
+
+def test_a_link_not_made_by_the_output_still_stops_it(tmp_path):
+    import os
+
+    import pytest
+
+    from anyscene.atomic import atomic_folder
+    from anyscene.errors import OutputError
+
+    out = tmp_path / "out"
+    with pytest.raises(OutputError, match="symbolic link appeared"):
+        with atomic_folder(out) as tmp:
+            os.symlink(tmp_path, tmp / "planted")
+    assert not out.exists()
