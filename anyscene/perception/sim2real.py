@@ -53,9 +53,11 @@ class Sim2RealOptions:
 
 
 def _cli(argv: list[str]) -> None:
-    from ..cli.main import main
+    """Run one `anyscene` verb as a user would, in its own process (the benchmark drives the commands)."""
+    import subprocess
+    import sys
 
-    code = main(argv)
+    code = subprocess.run([sys.executable, "-m", "anyscene.cli.main", *argv]).returncode
     if code != 0:
         raise AnySceneError(f"`anyscene {' '.join(argv[:2])} ...` failed (exit {code}); see the message above")
 

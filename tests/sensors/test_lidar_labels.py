@@ -79,14 +79,14 @@ def test_own_hits_lie_in_the_box_at_their_firing_time():
 
 
 def test_num_lidar_pts_is_the_devkit_count_in_the_keyframe_box():
-    """The export's count (anyscene.export.boxes) of the stored LiDAR-frame points in the keyframe box equals
+    """The export's count (anyscene.export.devkit_boxes) of the stored LiDAR-frame points in the keyframe box equals
     the devkit's `points_in_box` on its own Box moved into the LiDAR frame as `get_sample_data` does; for the
     fast car it differs from the firing-time count (the two definitions are not the same)."""
     from nuscenes.utils.data_classes import Box
     from nuscenes.utils.geometry_utils import points_in_box
     from pyquaternion import Quaternion
 
-    from anyscene.export.boxes import count_points_in_boxes
+    from anyscene.export.devkit_boxes import count_points_in_boxes
 
     world, s, pts = _sweep(1.0)
     st = world.states(1.0)

@@ -98,7 +98,7 @@ def read_points(path: Path, ref: str, warnings: list[str]) -> np.ndarray | None:
 
 def _sweeps(sc, world, origin, ego_box, warnings: list[str]):
     """The scene's usable LiDAR sweeps (generator, one at a time), in the world frame, cleaned."""
-    from .scene import LIDAR
+    from .tables import LIDAR
     from .tables import field
 
     tables = sc.tables
@@ -169,8 +169,9 @@ def _voxel_mean(p: np.ndarray, cols: np.ndarray, w: np.ndarray, size: float):
     return mp, mc, ws
 
 
-def reconstruct(sc, layout, origin, *, colour_keyframes: str = "all", warnings: list[str]) -> Background:
-    """The background of scene `sc` (importer's _Scene) for `layout` (the imported layout, boxes exact)."""
+def reconstruct(sc, layout, origin, *, warnings: list[str]):
+    """(background not yet coloured, ground cells' times, surfels' times) of scene `sc` (importer's _Scene) for
+    `layout` (the imported layout, boxes exact); anyscene.importers.nuscenes.colour colours it from the images."""
     from ...world import World
 
     world = World.compile(layout)
@@ -213,9 +214,7 @@ def reconstruct(sc, layout, origin, *, colour_keyframes: str = "all", warnings: 
                     surfel_radius=s["radius"], surfel_cls=s["cls"], surfel_colour=np.full((len(s["cls"]), 3), 128,
                                                                                           np.uint8),
                     surfel_intensity=s["intensity"])
-    from .colour import colour_background
-
-    return colour_background(sc, bg, origin, g.time, s["time"], colour_keyframes, warnings)
+    return bg, g.time, s["time"]
 
 
 @dataclass(frozen=True)

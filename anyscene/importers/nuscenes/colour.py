@@ -27,7 +27,7 @@ def colour_background(sc, bg, origin, ground_time: np.ndarray, surfel_time: np.n
     """`bg` with ground_colour and surfel_colour from the images of the chosen keyframes ("all" or "even")."""
     from PIL import Image
 
-    from .scene import LIDAR
+    from .tables import LIDAR
 
     tables = sc.tables
     nx, ny = bg.ground_z.shape

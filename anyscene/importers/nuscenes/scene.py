@@ -31,13 +31,12 @@ from ...layout.schema import (Agent, CameraTimes, Ego, Environment, Layout, Map,
                               Trajectory, Waypoint)
 from .categories import agent_class, is_parked
 from .rig import RIG_HEADER, camera_entry, lidar_entry
-from .tables import NuScenesTables, field, read_tables
+from .tables import LIDAR, NuScenesTables, field, read_tables
 
 MAP_MARGIN = 60.0  # m of drivable area traced around the ego's path
 STILL_XY = 0.005  # m: boxes whose centres spread less than this do not move
 STILL_YAW = 0.001  # rad: ... and whose headings spread less than this
 GROUND = "other_flat"  # the class of everything the map mask does not mark drivable
-LIDAR = "LIDAR_TOP"
 EGO_TOLERANCE = (0.002, 0.0005)  # m, rad: a recorded ego pose missed by more becomes a waypoint
 MIN_GAP = 0.002  # s: ... unless a waypoint is this close in time
 VELOCITY_BASELINE = 0.05  # s: ego velocities are central differences over ± this
@@ -167,11 +166,13 @@ def import_scene(tables: NuScenesTables, name: str, *, map_margin: float = MAP_M
         import dataclasses
 
         from .background import reconstruct
+        from .colour import colour_background
 
         if sc.duration < 0.4:
             raise DatasetError(f"{tables.file('sample')}: scene '{name}' lasts {sc.duration:.2f} s (fewer than two "
                                "keyframes); too short to reconstruct a background")
-        bg = reconstruct(sc, layout, origin, colour_keyframes=colour_keyframes, warnings=warnings)
+        bare, ground_time, surfel_time = reconstruct(sc, layout, origin, warnings=warnings)
+        bg = colour_background(sc, bare, origin, ground_time, surfel_time, colour_keyframes, warnings)
         layout = dataclasses.replace(layout, map=dataclasses.replace(layout.map, background=background))
     header = RIG_HEADER.format(scene=name, logfile=sc.log.get("logfile", "?"), vehicle=sc.log.get("vehicle", "?"))
     from .rig import dump_rig

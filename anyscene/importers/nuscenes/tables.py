@@ -12,6 +12,8 @@ from ...errors import DatasetError
 TABLES = ("category", "attribute", "visibility", "instance", "sensor", "calibrated_sensor", "ego_pose", "log",
           "scene", "sample", "sample_data", "sample_annotation", "map")
 
+LIDAR = "LIDAR_TOP"  # the channel whose sweeps the import reads (boxes, timeline, background)
+
 
 @dataclass
 class NuScenesTables:
