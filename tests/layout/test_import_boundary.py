@@ -2,11 +2,11 @@
 render or export, neither at the top nor inside a function (read from the source with ast)."""
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
+from test_layering import imports_of, module_name
 from testdata import ROOT
 
 LAYOUT = ROOT / "anyscene" / "layout"
@@ -14,25 +14,10 @@ FORBIDDEN = ("world", "sensors", "render", "export")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
-    """(line, absolute dotted module) of every import in a module of anyscene.layout, wherever it stands."""
-    package = "anyscene.layout"
-    out = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            out += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            out.append((node.lineno, mod))
-            out += [(node.lineno, f"{mod}.{a.name}") for a in node.names]  # from anyscene import world
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
-                "import_module", "__import__"):
-            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-                out.append((node.lineno, node.args[0].value))
-    return out
+    """(line, absolute dotted module) of every import in a module of anyscene.layout, wherever it stands (the
+    layering test's reader, tests/test_layering.py)."""
+    inside = LAYOUT in path.parents
+    return imports_of(path, module_name(path) if inside else f"anyscene.layout.{path.stem}")
 
 
 def _forbidden(mod: str) -> bool:
