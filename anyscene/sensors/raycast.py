@@ -243,12 +243,11 @@ class StaticGeometry:
         """A world with a reconstructed background (`map.background`) gets its ground and surfels instead of
         the flat ground plane."""
         st = world.static
-        background = getattr(world, "background", None)
-        props = prop_mesh(getattr(world, "props", ()))
-        if background is not None:
+        props = prop_mesh(world.props)
+        if world.background is not None:
             from .background_mesh import background_triangles
 
-            mesh = concat_meshes([background_triangles(background), structure_mesh(st), props])
+            mesh = concat_meshes([background_triangles(world.background), structure_mesh(st), props])
         else:
             mesh = concat_meshes([ground_mesh(st.extent, ground_margin), structure_mesh(st), props])
         return cls(st, mesh)

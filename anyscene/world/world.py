@@ -121,7 +121,8 @@ class World:
 
         `roads` and `agents`, when already built from this layout, are used as they are. `previous` is a world
         compiled before (an editor's last version of the scene): when its map equals this layout's, its road
-        geometry is reused, and its static rasters too when the map's extent is also the same."""
+        geometry, its props and its background are reused (the background file is not read again), and its
+        static rasters too when the map's extent is also the same."""
         reuse = previous if previous is not None and previous.layout.map == layout.map else None
         if roads is None:
             roads = reuse.roads if reuse is not None else build_road_geometry(layout.map)
@@ -131,12 +132,15 @@ class World:
             static = reuse.static
         else:
             static = compile_static(layout.map, roads, extent)
-        background = None
-        if layout.map.background:
+        props, background = None, None  # compiled from the layout by the constructor / read below
+        if reuse is not None:  # the same map: its props (when seeded alike) and its background as they are
+            props = reuse.props if reuse.layout.seed == layout.seed else None
+            background = reuse.background
+        elif layout.map.background:
             from .background import load_background
 
             background = load_background(layout.map.background)
-        return cls(layout, roads, static, agents, extent, background=background)
+        return cls(layout, roads, static, agents, extent, props=props, background=background)
 
     @property
     def duration(self) -> float:

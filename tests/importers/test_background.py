@@ -201,3 +201,15 @@ def test_bad_sweeps_are_skipped_and_none_is_an_error(tables_copy, tmp_path, caps
     assert main(args[:-1] + [str(out2 / "scene.yaml")]) == 2
     err = capsys.readouterr().err
     assert "has no readable LIDAR_TOP file" in err and "Traceback" not in err and not any(out2.iterdir())
+
+
+def test_a_recompile_with_the_same_map_keeps_the_background_without_reading_it_again(world, monkeypatch):
+    import anyscene.world.background as background_module
+    from anyscene.world import World
+
+    def no_read(path):
+        raise AssertionError(f"{path} read again")
+
+    monkeypatch.setattr(background_module, "load_background", no_read)
+    again = World.compile(world.layout, previous=world)
+    assert again.background is world.background and again.background is not None

@@ -162,6 +162,9 @@ def test_compile_reuses_the_static_parts_of_a_previous_world_with_the_same_map()
     fewer = dataclasses.replace(layout, agents=layout.agents[:1])
     again = World.compile(fewer, previous=first)
     assert again.roads is first.roads and again.static is first.static
+    assert again.props is first.props and len(first.props) > 0  # the map's prop shapes are not built again
+    reseeded = World.compile(dataclasses.replace(fewer, seed=layout.seed + 1), previous=first)
+    assert reseeded.props is not first.props  # prop shapes vary with the seed
     assert len(again.agents) == len(first.agents) - (len(layout.agents) - 1)
     fresh = World.compile(fewer)
     assert again.extent == fresh.extent and np.array_equal(again.static.ground, fresh.static.ground)
