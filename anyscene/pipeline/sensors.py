@@ -195,7 +195,7 @@ class SensorSuite:
         from ..sensors.visibility import occupancy_masks
 
         rig = self.rig
-        if not rig.cameras and getattr(rig, "mask_cameras", ()):  # cameras not simulated: their geometry only
+        if isinstance(rig, SelectedRig) and rig.mask_cameras:  # cameras not simulated: their geometry only
             rig = SensorRig(rig.name, rig.mask_cameras, rig.lidar, rig.radars)
         return occupancy_masks(occ, self.world, rig, t, self.scene)
 
