@@ -23,3 +23,18 @@ def small_world(small_layout_path):
 
     layout, _ = load_layout(small_layout_path)
     return World.compile(layout)
+
+
+@pytest.fixture(scope="session")
+def real_import(tmp_path_factory) -> Path:
+    """A folder with scene-0916 of ../shared/nuscenes-real imported once for the session (`anyscene import
+    nuscenes`, default options): scene.yaml, its background and rig.yaml. Tests read it and write elsewhere."""
+    from anyscene.cli.main import main
+
+    real = ROOT / ".." / "shared" / "nuscenes-real"
+    if not (real / "v1.0-real" / "scene.json").exists():
+        pytest.skip("the real nuScenes scene (../shared/nuscenes-real) is not available")
+    d = tmp_path_factory.mktemp("real_import")
+    assert main(["import", "nuscenes", str(real.resolve()), "--version", "v1.0-real", "--scene", "scene-0916",
+                 "--out", str(d / "scene.yaml"), "--rig-out", str(d / "rig.yaml")]) == 0
+    return d

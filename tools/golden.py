@@ -28,10 +28,45 @@ OPTIONS = {"renderer": "raster", "rig": "nuscenes", "resolution": "160x90", "dur
 OVERRIDES = ["camera_backend=raycast", "camera_timing=synchronous", "raster.style=raster"]
 
 
+def _canonical(value):
+    """A pickled structure with every float rounded to 10 significant digits (JSON-ready)."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": _canonical(value.tolist())}
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.10g}"
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def digest(path: Path) -> str:
+    """sha256 of a file's bytes; for the infos pickles, of their content with floats at 10 significant digits
+    (their matrix inverses and products go through LAPACK/BLAS, whose last bit can differ between CPUs); for
+    the preview video, its frame count and size (the MP4 bytes depend on the ffmpeg build)."""
+    if path.suffix == ".pkl":
+        import pickle
+
+        with open(path, "rb") as f:
+            data = pickle.load(f)  # our own output, written by this run
+        text = json.dumps(_canonical(data), sort_keys=True)
+        return "pkl:" + hashlib.sha256(text.encode()).hexdigest()
+    if path.suffix == ".mp4":
+        import imageio.v3 as iio
+
+        frames = iio.imread(path)
+        return f"mp4:{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def digests(folder: Path) -> dict[str, str]:
-    """sha256 of every file under `folder`, keyed by its POSIX path relative to it."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The digest of every file under `folder` (see `digest`), keyed by its POSIX path relative to it."""
+    return {p.relative_to(folder).as_posix(): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def golden_run(out_dir: Path) -> dict[str, str]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..pipeline.records import CameraShot, KeyframeRecord, LidarRecord, RadarRecord
 from ..pipeline.timeline import Timeline
+from ..sensors.geometry import vector_norm
 from ..sensors.radar import radar_to_world
 from .config import GenerateConfig
 from .devkit_boxes import count_points_in_boxes
@@ -65,7 +66,7 @@ class SceneRecords:
     def _sensor_cs(self, channel: str, translation, rotation, intrinsic=()) -> dict:
         q = np.asarray(rotation, dtype=np.float64)
         return {"token": token(self.name, "calibrated_sensor", channel), "sensor_token": sensor_token(channel),
-                "translation": [float(v) for v in translation], "rotation": [float(v) for v in q / np.linalg.norm(q)],
+                "translation": [float(v) for v in translation], "rotation": [float(v) for v in q / vector_norm(q)],
                 "camera_intrinsic": np.asarray(intrinsic, dtype=np.float64).tolist()}
 
     def _camera_cs(self, cam) -> dict:

@@ -4,7 +4,9 @@ per-pixel shading and reads the same tables (anyscene.render.gl_tables): the sam
 noise, painted lane lines, stop lines, zebra crossings and kerbs, building colours and windows, vehicle glass,
 wheels and lamps, shape parts, wet ground and puddles, the environment (sun, sky and clouds, haze, fog,
 adapted exposure), the night lights and the camera effects. Sun shadows come from a shadow map instead of
-shadow rays. One rasterisation per camera replaces the numpy shading pass.
+shadow rays. One rasterisation per camera replaces the numpy shading pass. A reconstructed background
+(`map.background`) shows the colours its recording's cameras saw (interpolated across each triangle), through
+the same haze and camera effects; the raster renderer draws it in its stylised materials.
 
 Deterministic on a given machine and driver (the GPU's float arithmetic may differ from llvmpipe's).
 """
@@ -59,6 +61,7 @@ class GLRenderer:
         self.style, self.atmosphere = layout_style(base, world.layout.environment, adapt=config.auto_exposure)
         self.cseed = _combined_seed(self.style.seed, self.seed)
         self.gain = self.style.exposure / max(base.exposure, 1e-6)
+        self.fog = max(float(self.style.haze_density) - float(base.haze_density), 0.0)  # beyond clear-day haze
         self.env = light_env(self.style)
         self.effects = CameraEffects(config.vignetting, config.noise, config.shot_noise, config.motion_blur)
         self.lamps = street_lamps(world.layout) if config.lights and self.env.night > 0 else None
@@ -92,13 +95,20 @@ class GLRenderer:
         mat = (mesh.material.astype(np.uint32) if getattr(mesh, "material", None) is not None
                else np.zeros(mesh.num_triangles, np.uint32))
         label = mesh.occ3d.astype(np.uint32) | (mat << np.uint32(8))  # class + 256 · shape material
+        colour, cbo = getattr(mesh, "colour", None), None
+        if colour is not None:  # + 65536 where recorded: the shader shows the recorded colour
+            label |= (colour[:, 0, 3] > 127).astype(np.uint32) << np.uint32(16)
         lab = np.repeat(np.stack([label, mesh.instance.astype(np.uint32)], 1), 3, axis=0)
         vbo = self.ctx.buffer(np.ascontiguousarray(data).tobytes())
         lbo = self.ctx.buffer(np.ascontiguousarray(lab).tobytes())
-        vao = self.ctx.vertex_array(self.prog, [(vbo, "3f 3f", "in_pos", "in_nrm"), (lbo, "2u", "in_label")])
+        attrs = [(vbo, "3f 3f", "in_pos", "in_nrm"), (lbo, "2u", "in_label")]
+        if colour is not None:
+            cbo = self.ctx.buffer(np.ascontiguousarray(colour.reshape(-1, 4)).tobytes())
+            attrs.append((cbo, "4f1", "in_colour"))
+        vao = self.ctx.vertex_array(self.prog, attrs)
         svao = self.ctx.vertex_array(self.shadow_prog, [(vbo, "3f 12x", "in_pos")])
         dvao = self.ctx.vertex_array(self.depth_prog, [(vbo, "3f 12x", "in_pos")])
-        return vbo, lbo, vao, svao, 3 * mesh.num_triangles, dvao
+        return vbo, lbo, vao, svao, 3 * mesh.num_triangles, dvao, cbo
 
     def _texture(self, arr: np.ndarray, dtype: str = "f4"):
         """A 2-D texture of `arr` (rows, cols[, components]), texel (col, row), nearest filtering."""
@@ -158,8 +168,9 @@ class GLRenderer:
         snap = self.scene.snapshot(t)
         if self._dyn_key is not snap:
             if self._dyn is not None:
-                for obj in (*self._dyn[:4], self._dyn[5]):
-                    obj.release()
+                for obj in (*self._dyn[:4], *self._dyn[5:]):
+                    if obj is not None:
+                        obj.release()
             self._dyn = self._upload(snap.dynamic)
             self._dyn_key = snap
             self._shadow_key = None
@@ -230,6 +241,7 @@ class GLRenderer:
         _set(p, "mark_box", (a.tx0, a.ty0, a.tile, a.tile.bit_length() - 1))
         _set(p, "mark_res", float(a.res))
         _set(p, "wetness", float(self.atmosphere.wetness))
+        _set(p, "fog_density", self.fog)
         sm = self.scene.static.static_map
         _set(p, "ground_box", (float(sm.x0), float(sm.y0), float(1.0 / sm.res), 0.0))
         for name, unit in self._units.items():

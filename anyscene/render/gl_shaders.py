@@ -13,11 +13,13 @@ uniform vec3 eye;
 in vec3 in_pos;
 in vec3 in_nrm;
 in uvec2 in_label;
+in vec4 in_colour;  // recorded sRGB colour (bound only for meshes with recorded surfaces)
 out vec3 v_pos;
 out vec3 v_nrm;
+out vec3 v_colour;
 flat out uvec2 v_label;
 void main() {
-    v_pos = in_pos; v_nrm = in_nrm; v_label = in_label;
+    v_pos = in_pos; v_nrm = in_nrm; v_label = in_label; v_colour = in_colour.rgb;
     gl_Position = proj * vec4(world2cam * (in_pos - eye), 1.0);
 }
 """
@@ -54,11 +56,11 @@ uniform uint frame_key; uniform vec4 intr;  // fx, fy, cx, cy
 uint fhash(uint x) { x ^= x >> 16; x *= 0x7feb352du; x ^= x >> 15; x *= 0x846ca68bu; x ^= x >> 16; return x; }
 // The camera's vignetting (cos^4, blended by `vig`) and sensor noise (read + shot, scaled by the exposure
 // gain) on the 8-bit value, as anyscene.render.camera_fx does on the CPU.
-vec3 finish(vec3 srgb) {
+vec3 finish_vig(vec3 srgb, float vignetting) {
     vec3 v = floor(clamp(srgb, 0.0, 1.0) * 255.0 + 0.5);
     vec2 q = (gl_FragCoord.xy - intr.zw) / intr.xy;
     float c2 = 1.0 / (1.0 + dot(q, q));
-    v *= 1.0 - vig * (1.0 - c2 * c2);
+    v *= 1.0 - vignetting * (1.0 - c2 * c2);
     if (read_noise > 0.0 || shot_noise > 0.0) {
         uint k = fhash(uint(gl_FragCoord.x) * 0x9E3779B9u ^ fhash(uint(gl_FragCoord.y) ^ frame_key));
         vec3 n;
@@ -70,6 +72,7 @@ vec3 finish(vec3 srgb) {
     }
     return clamp(v, 0.0, 255.0) / 255.0;
 }
+vec3 finish(vec3 srgb) { return finish_vig(srgb, vig); }
 // materials.hash_u32 / hash01 (murmur3 style), keys as int (wrapping as numpy's astype(uint32) does).
 uint mix_key(uint h, int key) {
     uint k = uint(key) * 0xCC9E2D51u; k ^= k >> 15; k *= 0x1B873593u;
@@ -162,9 +165,20 @@ uniform sampler2DShadow shadow_map;
 uniform mat4 sun_vp; uniform vec3 center; uniform float shadows_on;
 uniform vec4 lpos[64]; uniform vec4 ldir[64]; uniform vec4 lcol[64]; uniform int n_lights;
 uniform float wetness;
+uniform float fog_density;  // haze_density beyond the clear-day environment's (recorded surfaces)
 """ + COMMON + """
-in vec3 v_pos; in vec3 v_nrm; flat in uvec2 v_label;
+in vec3 v_pos; in vec3 v_nrm; in vec3 v_colour; flat in uvec2 v_label;
 out vec4 frag;
+
+// A recorded surface (a reconstructed background) shows the colour the recording's cameras saw: the radiance that
+// the tone curve maps back onto it (inverse sRGB, then the inverse of the extended Reinhard curve, white 4),
+// dimmed at night. The recording's own light, shadows, haze and vignetting are in that colour already, so only
+// the fog of a layout's weather (beyond clear-day haze) and the sensor noise are added.
+vec3 recorded_radiance(vec3 srgb) {
+    vec3 y = mix(srgb / 12.92, pow((srgb + 0.055) / 1.055, vec3(2.4)), step(0.04045, srgb));
+    vec3 x = 8.0 * (sqrt((1.0 - y) * (1.0 - y) + y / 4.0) - (1.0 - y));
+    return x / max(exposure, 1e-6) * (1.0 - 0.95 * night);
+}
 
 vec3 albedo; float spec; float shin; float f0; vec3 emit;
 vec3 P; vec3 N; float foot; float dist; int inst; int cls;
@@ -451,9 +465,15 @@ vec3 reflected(float rz) {  // lighting.reflected
 }
 void main() {
     cls = int(v_label.x & 255u);
-    int smat = int(v_label.x >> 8);
+    int smat = int((v_label.x >> 8) & 255u);
     inst = int(v_label.y);
     P = v_pos;
+    if ((v_label.x >> 16) != 0u) {
+        vec3 rad = recorded_radiance(clamp(v_colour, 0.0, 1.0));
+        if (fog_density > 0.0) rad = haze + (rad - haze) * exp(-fog_density * max(length(P - eye), 1e-6));
+        frag = vec4(finish_vig(tone(rad), 0.0), 1.0);
+        return;
+    }
     if (cls == 255) {
         ivec2 c = clamp(ivec2((P.xy - ground_box.xy) * ground_box.z), ivec2(0), textureSize(ground, 0) - 1);
         cls = int(texelFetch(ground, c, 0).r);

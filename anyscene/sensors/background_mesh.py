@@ -8,6 +8,12 @@ from .meshes import TriangleMesh
 
 
 def background_triangles(bg: Background) -> TriangleMesh:
-    """The background's ground quads and surfels, each triangle with its own Occ3D class (instance 0)."""
+    """The background's ground quads and surfels, each triangle with its own Occ3D class (instance 0), its
+    recorded corner colours (alpha 255 where a recorded image coloured every corner) and its recorded LiDAR intensity."""
     m = background_mesh(bg)
-    return TriangleMesh(m.vertices, m.triangles, m.occ3d, np.zeros(m.triangles.shape[0], np.uint16), m.normal)
+    t = m.triangles.shape[0]
+    colour = np.zeros((t, 3, 4), np.uint8)
+    colour[:, :, :3] = m.vertex_colour[m.triangles]
+    colour[m.coloured, :, 3] = 255
+    return TriangleMesh(m.vertices, m.triangles, m.occ3d, np.zeros(t, np.uint16), m.normal,
+                        colour=colour, intensity=m.intensity.astype(np.float32))

@@ -1,12 +1,20 @@
 """Rotations and projections shared by the sensors. Quaternions are [w, x, y, z]."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+
+def vector_norm(v) -> float:
+    """The Euclidean norm of a short vector, summed exactly (math.fsum): the same bits on every machine, where
+    np.linalg.norm's BLAS dot may sum in another order (and round the last bit differently) on another CPU."""
+    return math.sqrt(math.fsum(float(x) * float(x) for x in np.ravel(v)))
 
 
 def quat_to_matrix(q) -> np.ndarray:
     """3×3 rotation of a (not necessarily normalised) quaternion [w, x, y, z]."""
-    w, x, y, z = np.asarray(q, dtype=np.float64) / np.linalg.norm(q)
+    w, x, y, z = np.asarray(q, dtype=np.float64) / vector_norm(q)
     return np.array([
         [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
         [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
@@ -31,7 +39,7 @@ def matrix_to_quat(m: np.ndarray) -> np.ndarray:
         s = np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1]) * 2
         q = [(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s]
     q = np.array(q)
-    q /= np.linalg.norm(q)
+    q /= vector_norm(q)
     return q if q[0] >= 0 else -q
 
 

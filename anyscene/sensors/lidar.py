@@ -15,7 +15,8 @@ while moving agents keep the smear of their own motion. Output order: firing cyc
 within a cycle (as the real .pcd.bin files).
 
 Realism (LidarRealism): range noise, dropout by range / incidence / material, and an intensity from the
-material's reflectivity, the incidence and the range; coefficients and their sources in docs/shapes.md. Where
+material's reflectivity, the incidence and the range (on a reconstructed background: the mean intensity it was
+recorded with, map.background); coefficients and their sources in docs/shapes.md. Where
 the LiDAR model carries them (the nuScenes rig does, measured on scene-0916 by tools/lidar_beams.py), the ego
 body's self-occlusion mask removes the beams the car's own body blocks, and the per-ring dropout table sets the
 rate at which beams that reach a surface return nothing (in place of `base_dropout`).
@@ -246,6 +247,15 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
         idx, pts, rr, cos_inc, refl = idx[out], pts[out], rr[out], cos_inc[out], refl[out]
     occ3d, instance, mat = hits.occ3d[idx], hits.instance[idx], material[idx]
     intensity = _intensity(rng, rr, cos_inc, refl, mat, realism)
+    if hits.recorded is not None:
+        # A reconstructed background returns the mean intensity its own points were recorded with, with the
+        # sensor's relative spread.
+        rec = hits.recorded[idx]
+        keep = np.flatnonzero(np.isfinite(rec))
+        value = rec[keep]
+        if realism.intensity_noise > 0:
+            value = value * np.exp(np.float32(realism.intensity_noise) * rng.standard_normal(keep.size, dtype=np.float32))
+        intensity[keep] = np.clip(np.round(value), 0, 255)
     points = np.empty((idx.size, 5), np.float32)
     points[:, :3] = pts
     points[:, 3] = intensity

@@ -244,9 +244,11 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     occ3d[b] = st0.occ3d[present[am[w]]]
     instance[b] = st0.instance[present[am[w]]]
     material[b] = mat[w]
+    if hits.recorded is not None:
+        hits.recorded[b] = np.nan  # an agent in front of the recorded background
     cb, sb = cy[w], sy[w]
     normal[b, 0] = cb * ln[w, 0] - sb * ln[w, 1]
     normal[b, 1] = sb * ln[w, 0] + cb * ln[w, 1]
     normal[b, 2] = ln[w, 2]
     points[b] = r[w, :3] + r[w, 3:] * th[w, None]
-    return rays, RayHits(dist, occ3d, instance, normal, points, material)
+    return rays, RayHits(dist, occ3d, instance, normal, points, material, hits.recorded)

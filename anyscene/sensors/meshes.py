@@ -26,7 +26,10 @@ class TriangleMesh:
     triangle (GROUND_LOOKUP: from the ground raster at the hit); instance (T,) uint16 (0 for stuff); normal
     (T, 3) float32 outward unit face normals; vertex_normal (T, 3, 3) float32 per-corner normals for smooth
     shading of curved shapes, or None where every face is flat; material (T,) uint8 surface material ids
-    (anyscene.shapes.materials; None: all "default", the class's own material).
+    (anyscene.shapes.materials; None: all "default", the class's own material). Recorded surfaces (a
+    reconstructed background) also carry `colour` (T, 3, 4) uint8, the sRGB colour seen by the recording's
+    cameras at each corner, alpha 255 where recorded (0 elsewhere), and `intensity` (T,) float32, the recorded
+    LiDAR intensity (nan where none); both None when no triangle is recorded.
     """
 
     vertices: np.ndarray
@@ -36,6 +39,8 @@ class TriangleMesh:
     normal: np.ndarray
     vertex_normal: np.ndarray | None = None
     material: np.ndarray | None = None
+    colour: np.ndarray | None = None
+    intensity: np.ndarray | None = None
 
     @property
     def num_triangles(self) -> int:
@@ -62,11 +67,18 @@ def concat_meshes(meshes: list[TriangleMesh]) -> TriangleMesh:
     if any(m.material is not None for m in meshes):
         mat = np.concatenate([m.material if m.material is not None else np.zeros(m.num_triangles, np.uint8)
                               for m in meshes])
+    colour = intensity = None
+    if any(m.colour is not None for m in meshes):
+        colour = np.concatenate([m.colour if m.colour is not None else np.zeros((m.num_triangles, 3, 4), np.uint8)
+                                 for m in meshes])
+    if any(m.intensity is not None for m in meshes):
+        intensity = np.concatenate([m.intensity if m.intensity is not None
+                                    else np.full(m.num_triangles, np.nan, np.float32) for m in meshes])
     return TriangleMesh(
         np.concatenate([m.vertices for m in meshes]),
         np.concatenate([m.triangles + np.uint32(o) for m, o in zip(meshes, offs)]),
         np.concatenate([m.occ3d for m in meshes]), np.concatenate([m.instance for m in meshes]),
-        np.concatenate([m.normal for m in meshes]), vn, mat)
+        np.concatenate([m.normal for m in meshes]), vn, mat, colour, intensity)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,7 +39,9 @@ class RayHits:
     nothing is hit); `occ3d` (N,) uint8 Occ3D ids (FREE where nothing is hit); `instance` (N,) uint16 world
     instance ids (0 for stuff); `normal` (N, 3) float32 world-frame unit surface normals (0 where no hit);
     `points` (N, 3) float32 world-frame hit points (nan where no hit); `material` (N,) uint8 surface material
-    ids (anyscene.shapes.materials; 0 "default" for static structure and misses)."""
+    ids (anyscene.shapes.materials; 0 "default" for static structure and misses); `recorded` (N,) float32 the
+    recorded LiDAR intensity of a hit on a reconstructed background (nan elsewhere), or None when the scene
+    holds no recorded surface."""
 
     distance: np.ndarray
     occ3d: np.ndarray
@@ -47,6 +49,7 @@ class RayHits:
     normal: np.ndarray
     points: np.ndarray
     material: np.ndarray | None = None
+    recorded: np.ndarray | None = None
 
     @property
     def hit(self) -> np.ndarray:
@@ -67,6 +70,8 @@ class _Layer:
         self.instance = np.append(mesh.instance, np.uint16(0))
         self.normal = np.vstack([mesh.normal, np.zeros((1, 3), np.float32)])
         self.material = np.append(mesh.material if mesh.material is not None else np.zeros(n, np.uint8), np.uint8(0))
+        self.recorded = (np.append(mesh.intensity, np.float32(np.nan)).astype(np.float32)
+                         if mesh.intensity is not None else None)
         self.smooth = mesh.vertex_normal is not None
         # Triangles whose corner normals differ (curved surfaces): only their hits need interpolation.
         self.curved = np.zeros(n + 1, dtype=bool)
@@ -140,6 +145,7 @@ class SceneSnapshot:
         occ3d = first.occ3d[tri]
         instance = first.instance[tri]
         material = first.material[tri]
+        recorded = first.recorded[tri] if first.recorded is not None else None
         normal = np.take(first.normal, tri, axis=0)
         if first.smooth:
             self._smooth(first, tri, uv, normal)
@@ -152,6 +158,8 @@ class SceneSnapshot:
                 occ3d[a] = layer.occ3d[ai]
                 instance[a] = layer.instance[ai]
                 material[a] = layer.material[ai]
+                if recorded is not None:
+                    recorded[a] = layer.recorded[ai] if layer.recorded is not None else np.nan
                 normal[a] = layer.normal[ai]
                 if layer.smooth:
                     sub = normal[a]
@@ -166,7 +174,7 @@ class SceneSnapshot:
             g = np.flatnonzero(occ3d == GROUND_LOOKUP)
             if g.size:
                 occ3d[g] = ground_class(self.ground, points[g, 0], points[g, 1])
-        return RayHits(t, occ3d, instance, normal, points, material)
+        return RayHits(t, occ3d, instance, normal, points, material, recorded)
 
     @staticmethod
     def _smooth(layer: _Layer, tri: np.ndarray, uv: np.ndarray, normal: np.ndarray) -> None:

@@ -188,8 +188,10 @@ def _vec(values, n: int, what: str, doc, key: str) -> np.ndarray:
 
 
 def _quat(values, what: str, doc, key: str) -> np.ndarray:
+    from .geometry import vector_norm
+
     q = _vec(values, 4, what, doc, key)
-    norm = np.linalg.norm(q)
+    norm = vector_norm(q)
     if norm < 1e-6:
         raise doc.error(key, f"{what} is not a rotation quaternion: {values}")
     return q / norm

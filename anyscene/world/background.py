@@ -12,6 +12,9 @@ File format (.npz, every array world frame, metres):
 - `surfel_center` (S, 3) float32, `surfel_normal` (S, 3) float32 unit, `surfel_radius` (S,) float32 half side of
   the square surfel, `surfel_cls` (S,) uint8 Occ3D class (manmade, vegetation, others), `surfel_pole` (S,) bool
   (a pole: class manmade), `surfel_colour` (S, 3) uint8, `surfel_intensity` (S,) float32
+- optional: `ground_coloured` (nx, ny) bool and `surfel_coloured` (S,) bool, whether a recorded image coloured
+  the element (absent: all were); an element no camera saw keeps a neutral grey and is drawn in the renderer's
+  own material of its class instead
 """
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ class Background:
     surfel_pole: np.ndarray
     surfel_colour: np.ndarray
     surfel_intensity: np.ndarray
+    ground_coloured: np.ndarray | None = None
+    surfel_coloured: np.ndarray | None = None
 
     @property
     def num_surfels(self) -> int:
@@ -59,8 +64,11 @@ class Background:
         s = self.num_surfels
         want = {"ground_cls": (nx, ny), "ground_colour": (nx, ny, 3), "ground_intensity": (nx, ny),
                 "surfel_center": (s, 3), "surfel_normal": (s, 3), "surfel_radius": (s,), "surfel_cls": (s,),
-                "surfel_pole": (s,), "surfel_colour": (s, 3), "surfel_intensity": (s,)}
+                "surfel_pole": (s,), "surfel_colour": (s, 3), "surfel_intensity": (s,),
+                "ground_coloured": (nx, ny), "surfel_coloured": (s,)}
         for name, shape in want.items():
+            if getattr(self, name) is None:
+                continue
             got = getattr(self, name).shape
             if got != shape:
                 raise BackgroundError(f"{where}: array '{name}' has shape {got}, expected {shape}")
@@ -81,6 +89,7 @@ _DTYPES = {"ground_origin": np.float64, "ground_z": np.float32, "ground_cls": np
            "ground_intensity": np.float32, "surfel_center": np.float32, "surfel_normal": np.float32,
            "surfel_radius": np.float32, "surfel_cls": np.uint8, "surfel_pole": np.bool_, "surfel_colour": np.uint8,
            "surfel_intensity": np.float32}
+_OPTIONAL = {"ground_coloured": np.bool_, "surfel_coloured": np.bool_}
 
 
 def save_background(bg: Background, path: str | Path) -> None:
@@ -89,6 +98,7 @@ def save_background(bg: Background, path: str | Path) -> None:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     arrays = {k: np.asarray(getattr(bg, k), dtype=d) for k, d in _DTYPES.items()}
+    arrays.update({k: np.asarray(getattr(bg, k), dtype=d) for k, d in _OPTIONAL.items() if getattr(bg, k) is not None})
     with open(tmp, "wb") as f:
         np.savez_compressed(f, format=np.int64(BACKGROUND_FORMAT), ground_res=np.float64(bg.ground_res), **arrays)
     tmp.replace(path)
@@ -113,6 +123,7 @@ def load_background(path: str | Path) -> Background:
                 raise BackgroundError(f"{path}: background format {int(z['format'])}, this version reads "
                                       f"{BACKGROUND_FORMAT}")
             arrays = {k: np.asarray(z[k]).astype(d, copy=False) for k, d in _DTYPES.items()}
+            arrays.update({k: np.asarray(z[k]).astype(d, copy=False) for k, d in _OPTIONAL.items() if k in z.files})
             res = float(z["ground_res"])
     except BackgroundError:
         raise
@@ -140,7 +151,10 @@ def ground_height(bg: Background, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class BackgroundMesh:
     """The background as triangles: `vertices` (V, 3) float32, `triangles` (T, 3) uint32, per triangle `occ3d`
-    (T,) uint8, `normal` (T, 3) float32, `colour` (T, 3) uint8 and `intensity` (T,) float32."""
+    (T,) uint8, `normal` (T, 3) float32, `colour` (T, 3) uint8 and `intensity` (T,) float32, and per vertex
+    `vertex_colour` (V, 3) uint8 (a ground vertex is a cell centre: its cell's colour; a surfel's corners: the
+    surfel's), so cameras see the recorded colours blended across the ground instead of in blocks; `coloured`
+    (T,) bool: every corner of the triangle was coloured by a recorded image."""
 
     vertices: np.ndarray
     triangles: np.ndarray
@@ -148,6 +162,8 @@ class BackgroundMesh:
     normal: np.ndarray
     colour: np.ndarray
     intensity: np.ndarray
+    vertex_colour: np.ndarray
+    coloured: np.ndarray
 
 
 def background_mesh(bg: Background) -> BackgroundMesh:
@@ -186,4 +202,10 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     v = vertices[triangles].astype(np.float64)
     fn = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
     fn /= np.maximum(np.linalg.norm(fn, axis=1, keepdims=True), 1e-12)
-    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), colour, intensity)
+    vertex_colour = np.vstack([gcol, np.repeat(bg.surfel_colour, 4, axis=0)]).astype(np.uint8)
+    gok = bg.ground_coloured.reshape(-1) if bg.ground_coloured is not None else np.ones(nx * ny, bool)
+    sok = bg.surfel_coloured if bg.surfel_coloured is not None else np.ones(s, bool)
+    quad_ok = gok[a] & gok[b] & gok[c] & gok[d]
+    coloured = np.concatenate([quad_ok, quad_ok, np.tile(sok, 2)])
+    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), colour, intensity, vertex_colour,
+                          coloured)

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from anyscene.cli.main import main
-from conftest import SCENE, VERSION
 
 DURATION = 1.1  # s of the scene generated: three keyframes (the third is at 1.000292 s)
 
@@ -20,13 +19,11 @@ def _yaw(q) -> float:
 
 
 @pytest.fixture(scope="module")
-def generated(real_root, tmp_path_factory):
+def generated(real_root, real_import, tmp_path_factory):
     from nuscenes import NuScenes
 
     tmp = tmp_path_factory.mktemp("replay")
-    layout, rig = tmp / "scene.yaml", tmp / "rig.yaml"
-    assert main(["import", "nuscenes", str(real_root), "--version", VERSION, "--scene", SCENE,
-                 "--out", str(layout), "--rig-out", str(rig)]) == 0
+    layout, rig = real_import / "scene.yaml", real_import / "rig.yaml"
     out = tmp / "gen"
     assert main(["generate", str(layout), "--out", str(out), "--rig", str(rig), "--resolution", "160x90",
                  "--duration", str(DURATION), "--formats", "nuscenes", "--no-progress",

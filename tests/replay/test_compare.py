@@ -21,11 +21,10 @@ def real_root() -> Path:
 
 
 @pytest.fixture(scope="module")
-def replay(real_root, tmp_path_factory) -> Path:
+def replay(real_root, real_import, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("replay")
-    assert main(["import", "nuscenes", str(real_root), "--version", "v1.0-real", "--scene", "scene-0916",
-                 "--out", str(tmp / "s.yaml"), "--rig-out", str(tmp / "rig.yaml")]) == 0
-    assert main(["generate", str(tmp / "s.yaml"), "--out", str(tmp / "gen"), "--rig", str(tmp / "rig.yaml"),
+    assert main(["generate", str(real_import / "scene.yaml"), "--out", str(tmp / "gen"), "--rig",
+                 str(real_import / "rig.yaml"),
                  "--resolution", "160x90", "--duration", "1.5", "--formats", "nuscenes,conditions", "--no-progress",
                  "annotation.require_observation=false"]) == 0
     return tmp / "gen"

@@ -1,10 +1,12 @@
 """Colour a reconstructed background from the recorded camera images.
 
-Each element (ground cell, surfel) takes the pixel it projects to in the image of the keyframe nearest in time to
+Each element (ground cell, surfel) takes the mean colour of the pixels it covers (read from an image pyramid at
+the level of its projected size) in the image of the keyframe nearest in time to
 its own mean observation time, among the keyframes whose cameras have a clear view of it: in front of the camera,
 inside the image, and no more than CLEAR_DEPTH behind the nearest LiDAR return of that keyframe in its BLOCK×BLOCK
 image block (so a car or a wall in front hides it). `colour_keyframes="even"` uses keyframes 0, 2, 4, ... only, so
-the odd ones stay held out for comparisons. Elements no keyframe sees clearly keep a neutral grey.
+the odd ones stay held out for comparisons. Elements no keyframe sees clearly keep a neutral grey and are marked
+uncoloured (`ground_coloured`, `surfel_coloured`), so renderers draw them in their own material instead.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ def colour_background(sc, bg, origin, ground_time: np.ndarray, surfel_time: np.n
     pts = np.vstack([np.stack([X.ravel()[gsel], Y.ravel()[gsel], bg.ground_z.ravel()[gsel]], 1),
                      bg.surfel_center.astype(np.float64)])
     times = np.concatenate([ground_time.ravel()[gsel], surfel_time])
+    size = np.concatenate([np.full(len(gsel), bg.ground_res), 2.0 * bg.surfel_radius.astype(np.float64)])
     glob = pts + np.array([origin[0], origin[1], 0.0])
     colour = np.full((len(pts), 3), 128, np.uint8)
     best = np.full(len(pts), np.inf)
@@ -101,12 +104,46 @@ def colour_background(sc, bg, origin, ground_time: np.ndarray, surfel_time: np.n
                 blk = (u[idx] // b).astype(np.int64) * bh + (v[idx] // b).astype(np.int64)
                 ok[idx[z[idx] > zbuf[blk] + CLEAR_DEPTH]] = False
             idx = np.flatnonzero(ok)
-            colour[sub[idx]] = img[v[idx].astype(np.int64), u[idx].astype(np.int64)]
+            colour[sub[idx]] = _sample(_pyramid(img), u[idx], v[idx], size[sub[idx]] * K[0, 0] / z[idx])
             best[sub[idx]] = np.abs(times[sub[idx]] - t_kf)
             closer[sub[idx]] = False
     gcol = np.full((nx * ny, 3), 128, np.uint8)
     gcol[gsel] = colour[:len(gsel)]
-    return dataclasses.replace(bg, ground_colour=gcol.reshape(nx, ny, 3), surfel_colour=colour[len(gsel):])
+    seen = np.isfinite(best)
+    gseen = np.zeros(nx * ny, bool)
+    gseen[gsel] = seen[:len(gsel)]
+    return dataclasses.replace(bg, ground_colour=gcol.reshape(nx, ny, 3), surfel_colour=colour[len(gsel):],
+                               ground_coloured=gseen.reshape(nx, ny), surfel_coloured=seen[len(gsel):])
+
+
+LEVELS = 6  # image pyramid levels: an element up to 2^5 pixels across takes its mean colour
+
+
+def _pyramid(img: np.ndarray) -> list[np.ndarray]:
+    """`img` (H, W, 3) uint8 and its 2x2 box-filtered halvings (float32), LEVELS in all."""
+    levels = [img.astype(np.float32)]
+    for _ in range(LEVELS - 1):
+        a = levels[-1]
+        h, w = a.shape[0] // 2 * 2, a.shape[1] // 2 * 2
+        if h < 2 or w < 2:
+            break
+        a = a[:h, :w]
+        levels.append(0.25 * (a[0::2, 0::2] + a[1::2, 0::2] + a[0::2, 1::2] + a[1::2, 1::2]))
+    return levels
+
+
+def _sample(levels: list[np.ndarray], u: np.ndarray, v: np.ndarray, foot: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 mean colour around pixels (u, v) over about `foot` pixels: the pyramid level whose texel is
+    the element's projected size (so a ground cell takes the mean of the pixels it covers, not one of them)."""
+    lev = np.clip(np.floor(np.log2(np.maximum(foot, 1.0))).astype(np.int64), 0, len(levels) - 1)
+    out = np.empty((u.size, 3), np.float32)
+    for k in np.unique(lev):
+        m = np.flatnonzero(lev == k)
+        a = levels[k]
+        i = np.clip((v[m] / 2 ** k).astype(np.int64), 0, a.shape[0] - 1)
+        j = np.clip((u[m] / 2 ** k).astype(np.int64), 0, a.shape[1] - 1)
+        out[m] = a[i, j]
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 def _project(glob: np.ndarray, pose: dict, cs: dict, K: np.ndarray):
