@@ -246,16 +246,8 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
         out = ~inside
         idx, pts, rr, cos_inc, refl = idx[out], pts[out], rr[out], cos_inc[out], refl[out]
     occ3d, instance, mat = hits.occ3d[idx], hits.instance[idx], material[idx]
-    intensity = _intensity(rng, rr, cos_inc, refl, mat, realism)
-    if hits.recorded is not None:
-        # A reconstructed background returns the mean intensity its own points were recorded with, with the
-        # sensor's relative spread.
-        rec = hits.recorded[idx]
-        keep = np.flatnonzero(np.isfinite(rec))
-        value = rec[keep]
-        if realism.intensity_noise > 0:
-            value = value * np.exp(np.float32(realism.intensity_noise) * rng.standard_normal(keep.size, dtype=np.float32))
-        intensity[keep] = np.clip(np.round(value), 0, 255)
+    recorded = hits.recorded[idx] if hits.recorded is not None else None
+    intensity = _intensity(rng, rr, cos_inc, refl, mat, realism, recorded)
     points = np.empty((idx.size, 5), np.float32)
     points[:, :3] = pts
     points[:, 3] = intensity
@@ -305,15 +297,19 @@ def _returns(rng, r, cos_inc, refl, material, realism: LidarRealism, lost=None) 
     return ok
 
 
-def _intensity(rng, r, cos_inc, refl, material, realism: LidarRealism) -> np.ndarray:
+def _intensity(rng, r, cos_inc, refl, material, realism: LidarRealism, recorded=None) -> np.ndarray:
     """Intensity 0..255 (integers): diffuse targets 0..100 from reflectivity × a Lambertian-with-floor incidence
     factor × a mild range falloff (the HDL-32E's intensity is only partly range-calibrated); retro-reflectors
-    101..255 with a wide spread, as Velodyne's calibrated reflectivity scale."""
+    101..255 with a wide spread, as Velodyne's calibrated reflectivity scale. Hits on a reconstructed background
+    (`recorded` finite) take the mean intensity their element was recorded with instead; the sensor's relative
+    spread applies to every hit."""
     inc = 0.5 + 0.5 * cos_inc
     falloff = np.clip((np.maximum(r, 1.0) / 10.0) ** -0.2, 0.4, 1.6)
     value = 100.0 * refl * inc * falloff
     retro = _MAT_RETRO[material] & (cos_inc > 0.3)
     value = np.where(retro, 100.0 + 155.0 * cos_inc * np.clip(falloff, 0.5, 1.0), value)
+    if recorded is not None:
+        value = np.where(np.isfinite(recorded), recorded, value)
     if realism.intensity_noise > 0:
         value = value * np.exp(np.float32(realism.intensity_noise) * rng.standard_normal(value.size, dtype=np.float32))
     return np.clip(np.round(value), 0, 255)

@@ -151,7 +151,7 @@ def ground_height(bg: Background, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class BackgroundMesh:
     """The background as triangles: `vertices` (V, 3) float32, `triangles` (T, 3) uint32, per triangle `occ3d`
-    (T,) uint8, `normal` (T, 3) float32, `colour` (T, 3) uint8 and `intensity` (T,) float32, and per vertex
+    (T,) uint8, `normal` (T, 3) float32 and `intensity` (T,) float32, and per vertex
     `vertex_colour` (V, 3) uint8 (a ground vertex is a cell centre: its cell's colour; a surfel's corners: the
     surfel's), so cameras see the recorded colours blended across the ground instead of in blocks; `coloured`
     (T,) bool: every corner of the triangle was coloured by a recorded image."""
@@ -160,7 +160,6 @@ class BackgroundMesh:
     triangles: np.ndarray
     occ3d: np.ndarray
     normal: np.ndarray
-    colour: np.ndarray
     intensity: np.ndarray
     vertex_colour: np.ndarray
     coloured: np.ndarray
@@ -197,7 +196,6 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     triangles = np.vstack([gtri, stri]).astype(np.uint32)
     gcls, gcol, gint = (bg.ground_cls.reshape(-1), bg.ground_colour.reshape(-1, 3), bg.ground_intensity.reshape(-1))
     occ3d = np.concatenate([gcls[gsel], np.tile(bg.surfel_cls, 2)]).astype(np.uint8)
-    colour = np.concatenate([gcol[gsel], np.tile(bg.surfel_colour, (2, 1))]).astype(np.uint8)
     intensity = np.concatenate([gint[gsel], np.tile(bg.surfel_intensity, 2)]).astype(np.float32)
     v = vertices[triangles].astype(np.float64)
     fn = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
@@ -207,5 +205,4 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     sok = bg.surfel_coloured if bg.surfel_coloured is not None else np.ones(s, bool)
     quad_ok = gok[a] & gok[b] & gok[c] & gok[d]
     coloured = np.concatenate([quad_ok, quad_ok, np.tile(sok, 2)])
-    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), colour, intensity, vertex_colour,
-                          coloured)
+    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), intensity, vertex_colour, coloured)

@@ -104,6 +104,8 @@ def colour_background(sc, bg, origin, ground_time: np.ndarray, surfel_time: np.n
                 blk = (u[idx] // b).astype(np.int64) * bh + (v[idx] // b).astype(np.int64)
                 ok[idx[z[idx] > zbuf[blk] + CLEAR_DEPTH]] = False
             idx = np.flatnonzero(ok)
+            if not idx.size:
+                continue
             colour[sub[idx]] = _sample(_pyramid(img), u[idx], v[idx], size[sub[idx]] * K[0, 0] / z[idx])
             best[sub[idx]] = np.abs(times[sub[idx]] - t_kf)
             closer[sub[idx]] = False
