@@ -28,21 +28,32 @@ OPTIONS = {"renderer": "raster", "rig": "nuscenes", "resolution": "160x90", "dur
 OVERRIDES = ["camera_backend=raycast", "camera_timing=synchronous", "raster.style=raster"]
 
 
-def _canonical(value):
-    """A pickled structure with every float rounded to 10 significant digits (JSON-ready)."""
+def _canonical(value, digits: int = 10, floor: float = 0.0):
+    """A pickled structure with every float rounded to `digits` significant digits, and to 0 where smaller than
+    `floor` in magnitude (JSON-ready)."""
     import numpy as np
 
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): _canonical(v, digits, floor) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
+        return [_canonical(v, digits, floor) for v in value]
     if isinstance(value, np.ndarray):
-        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": _canonical(value.tolist())}
+        values = _canonical(value.tolist(), digits, floor)
+        return {"dtype": str(value.dtype), "shape": list(value.shape), "values": values}
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.10g}"
+        x = float(value)
+        return f"{(x if abs(x) >= floor else 0.0):.{digits}g}"
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _pickle_digest(path: Path, digits: int, floor: float = 0.0) -> str:
+    import pickle
+
+    with open(path, "rb") as f:
+        data = pickle.load(f)  # our own output, written by this run
+    return "pkl:" + hashlib.sha256(json.dumps(_canonical(data, digits, floor), sort_keys=True).encode()).hexdigest()
 
 
 def digest(path: Path) -> str:
@@ -50,12 +61,7 @@ def digest(path: Path) -> str:
     (their matrix inverses and products go through LAPACK/BLAS, whose last bit can differ between CPUs); for
     the preview video, its frame count and size (the MP4 bytes depend on the ffmpeg build)."""
     if path.suffix == ".pkl":
-        import pickle
-
-        with open(path, "rb") as f:
-            data = pickle.load(f)  # our own output, written by this run
-        text = json.dumps(_canonical(data), sort_keys=True)
-        return "pkl:" + hashlib.sha256(text.encode()).hexdigest()
+        return _pickle_digest(path, 10)
     if path.suffix == ".mp4":
         import imageio.v3 as iio
 
@@ -64,23 +70,134 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def digests(folder: Path) -> dict[str, str]:
-    """The digest of every file under `folder` (see `digest`), keyed by its POSIX path relative to it."""
-    return {p.relative_to(folder).as_posix(): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+# Summaries: what a file holds, for machines other than the recording one. Float kernels (BLAS, the SIMD
+# paths of numpy and Embree) round the last bit differently on different CPUs, and that moves the bytes of
+# point clouds, depth maps and JPEGs without moving their content.
+def _pcd_arrays(path: Path) -> dict:
+    """The columns of a binary PCD file (the radar's), as float64 (N, fields)."""
+    import numpy as np
+
+    raw = path.read_bytes()
+    head, _, body = raw.partition(b"DATA binary\n")
+    fields = dict(line.split(" ", 1) for line in head.decode("ascii").splitlines() if not line.startswith("#"))
+    names, sizes, types = fields["FIELDS"].split(), fields["SIZE"].split(), fields["TYPE"].split()
+    kind = {"F": "f", "I": "i", "U": "u"}
+    dtype = np.dtype([(n, f"<{kind[t]}{z}") for n, z, t in zip(names, sizes, types)])
+    rec = np.frombuffer(body, dtype=dtype, count=int(fields["POINTS"]))
+    return {"points": np.stack([rec[n].astype(np.float64) for n in names], axis=1)}
 
 
-def golden_run(out_dir: Path) -> dict[str, str]:
-    """Generate the golden run into `out_dir` (which must not exist) and return its file digests."""
+def _arrays(path: Path) -> dict | None:
+    """The numeric content of a file whose bytes depend on float rounding, or None for the other kinds."""
+    import numpy as np
+
+    name = path.name
+    if name.endswith(".pcd.bin"):
+        return {"points": np.fromfile(path, dtype=np.float32).reshape(-1, 5)}
+    if name.endswith(".pcd"):
+        return _pcd_arrays(path)
+    if name.endswith(".npz"):
+        with np.load(path) as z:
+            return {k: z[k] for k in sorted(z.files)}
+    if name.endswith(".jpg"):
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return {"pixels": np.asarray(im.convert("RGB"))}
+    return None
+
+
+def _array_summary(a) -> dict:
+    """Shape, dtype and per-channel mean and standard deviation (channels: the last axis when it is at most 8
+    wide, else the whole array)."""
+    import numpy as np
+
+    v = np.asarray(a, dtype=np.float64)
+    flat = v.reshape(-1, v.shape[-1]) if v.ndim >= 2 and v.shape[-1] <= 8 else v.reshape(-1, 1)
+    finite = np.where(np.isfinite(flat), flat, 0.0)
+    mean = finite.mean(axis=0) if flat.shape[0] else np.zeros(flat.shape[1])
+    std = finite.std(axis=0) if flat.shape[0] else np.zeros(flat.shape[1])
+    return {"shape": list(v.shape), "dtype": str(np.asarray(a).dtype), "mean": mean.tolist(), "std": std.tolist()}
+
+
+def summary(path: Path) -> dict | None:
+    """What a float-sensitive file holds (see _arrays), or, for a pickle, its content at 6 significant
+    digits with magnitudes below 1e-9 as 0 (round-off of products that are zero);
+    None for files whose bytes are machine-independent."""
+    if path.suffix == ".pkl":
+        return {"content": {"digest": _pickle_digest(path, 6, 1e-9)}}
+    arrays = _arrays(path)
+    return None if arrays is None else {k: _array_summary(v) for k, v in arrays.items()}
+
+
+# A channel's mean may move by this much (relative to its spread, plus an absolute floor in its units):
+# last-bit rounding moves means by ~1e-6 of the spread, a JPEG re-encode of images whose pixels differ by one
+# level in a few places by ~1e-3; a missing object or a shifted scan moves them by far more.
+TOLERANCE = 0.005
+
+
+def summaries_match(expected: dict, actual: dict) -> bool:
+    """Whether two summaries agree: equal shapes, dtypes and digests, means and spreads within TOLERANCE."""
+    if expected.keys() != actual.keys():
+        return False
+    for key, e in expected.items():
+        a = actual[key]
+        if "digest" in e or e["shape"] != a["shape"] or e["dtype"] != a["dtype"]:
+            if e != a:
+                return False
+            continue
+        for name in ("mean", "std"):
+            for x, y, s in zip(e[name], a[name], e["std"]):
+                if abs(x - y) > TOLERANCE * (s + 1e-3) + 1e-6:
+                    return False
+    return True
+
+
+def platform_key() -> str:
+    """What decides the exact bytes of the golden run: the CPU's architecture and vector extensions, and the
+    versions of the libraries whose float kernels write them."""
+    import platform
+    from importlib.metadata import version
+
+    flags = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        words = set(cpuinfo.read_text(errors="replace").split())
+        flags = ",".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in words)
+    libs = ",".join(f"{p}={version(p)}" for p in ("numpy", "open3d", "pillow", "scipy"))
+    return f"{platform.machine()}[{flags}] {libs}"
+
+
+def golden_run(out_dir: Path) -> dict:
+    """Generate the golden run into `out_dir` (which must not exist) and return its manifest: the platform key,
+    and per file its digest and, for float-sensitive files, its summary."""
     config = load_config(None, OPTIONS, OVERRIDES)
     generate_dataset([LAYOUT], out_dir, config)
-    return digests(out_dir)
+    files = {}
+    for p in sorted(out_dir.rglob("*")):
+        if p.is_file():
+            entry = {"digest": digest(p)}
+            s = summary(p)
+            if s is not None:
+                entry["summary"] = s
+            files[p.relative_to(out_dir).as_posix()] = entry
+    return {"platform": platform_key(), "files": files}
 
 
-def differences(expected: dict[str, str], actual: dict[str, str]) -> list[str]:
-    """One line per file that is missing, extra or has other bytes."""
-    out = [f"missing: {k}" for k in sorted(expected.keys() - actual.keys())]
-    out += [f"extra: {k}" for k in sorted(actual.keys() - expected.keys())]
-    out += [f"changed: {k}" for k in sorted(expected.keys() & actual.keys()) if expected[k] != actual[k]]
+def differences(expected: dict, actual: dict) -> list[str]:
+    """One line per file that is missing, extra or changed. On the platform the manifest was recorded on
+    every digest must match; elsewhere a file with a summary must match its summary instead."""
+    same_platform = expected["platform"] == actual["platform"]
+    exp, act = expected["files"], actual["files"]
+    out = [f"missing: {k}" for k in sorted(exp.keys() - act.keys())]
+    out += [f"extra: {k}" for k in sorted(act.keys() - exp.keys())]
+    for k in sorted(exp.keys() & act.keys()):
+        e, a = exp[k], act[k]
+        if e["digest"] == a["digest"]:
+            continue
+        if not same_platform and "summary" in e and "summary" in a and summaries_match(e["summary"], a["summary"]):
+            continue
+        out.append(f"changed: {k}")
     return out
 
 
@@ -93,10 +210,10 @@ def main(argv=None) -> int:
     if args.update:
         MANIFEST.parent.mkdir(parents=True, exist_ok=True)
         MANIFEST.write_text(json.dumps(actual, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        print(f"wrote {MANIFEST.relative_to(ROOT)}: {len(actual)} files")
+        print(f"wrote {MANIFEST.relative_to(ROOT)}: {len(actual['files'])} files on {actual['platform']}")
         return 0
     diff = differences(json.loads(MANIFEST.read_text(encoding="utf-8")), actual)
-    print("\n".join(diff) if diff else f"golden run matches: {len(actual)} files")
+    print("\n".join(diff) if diff else f"golden run matches: {len(actual['files'])} files")
     return 1 if diff else 0
 
 

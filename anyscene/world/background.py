@@ -148,6 +148,43 @@ def ground_height(bg: Background, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(inside, out, np.nan)
 
 
+def ground_cells(bg: Background, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ground cell under each world point (N,): its height (nan where the background has no ground there,
+    or outside it) and its Occ3D class."""
+    nx, ny = bg.ground_z.shape
+    i = np.floor((np.asarray(x, np.float64) - bg.ground_origin[0]) / bg.ground_res).astype(np.int64)
+    j = np.floor((np.asarray(y, np.float64) - bg.ground_origin[1]) / bg.ground_res).astype(np.int64)
+    inside = (i >= 0) & (i < nx) & (j >= 0) & (j < ny)
+    ic, jc = np.clip(i, 0, nx - 1), np.clip(j, 0, ny - 1)
+    z = np.where(inside, bg.ground_z[ic, jc], np.nan)
+    return z, bg.ground_cls[ic, jc]
+
+
+SURFEL_SAMPLES = (-2.0 / 3.0, 0.0, 2.0 / 3.0)  # lattice of a surfel's occupancy samples, in half sides
+
+
+def _tangents(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two unit tangents (N, 3) of unit normals (N, 3), the square surfel's edge directions."""
+    n = normal.astype(np.float64)
+    ref = np.where(np.abs(n[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
+    t1 = np.cross(n, ref)
+    t1 /= np.linalg.norm(t1, axis=1, keepdims=True)
+    return t1, np.cross(n, t1)
+
+
+def structure_samples(bg: Background) -> tuple[np.ndarray, np.ndarray]:
+    """World-frame points (N, 3) float64 standing for the structures in an occupancy grid, and their Occ3D ids
+    (N,) uint8: each square surfel sampled on a 3 × 3 lattice at 0 and ±2/3 of its half side, so that at
+    most 1/3 of a half side (≤ 0.17 m) separates neighbouring samples and a surfel fills every 0.4 m voxel its
+    square crosses (the Occ3D rule: a voxel is occupied where the surface passes through it)."""
+    t1, t2 = _tangents(bg.surfel_normal)
+    r = bg.surfel_radius.astype(np.float64)[:, None]
+    c0 = bg.surfel_center.astype(np.float64)
+    offsets = [(a, b) for a in SURFEL_SAMPLES for b in SURFEL_SAMPLES]
+    pts = np.concatenate([c0 + r * (a * t1 + b * t2) for a, b in offsets])
+    return pts, np.tile(bg.surfel_cls, len(offsets)).astype(np.uint8)
+
+
 @dataclass(frozen=True)
 class BackgroundMesh:
     """The background as triangles: `vertices` (V, 3) float32, `triangles` (T, 3) uint32, per triangle `occ3d`
@@ -181,11 +218,7 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     gtri = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
     gsel = np.concatenate([qi * ny + qj] * 2)
     # Surfels: square of half side r spanned by two tangents of the normal.
-    n = bg.surfel_normal.astype(np.float64)
-    ref = np.where(np.abs(n[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
-    t1 = np.cross(n, ref)
-    t1 /= np.linalg.norm(t1, axis=1, keepdims=True)
-    t2 = np.cross(n, t1)
+    t1, t2 = _tangents(bg.surfel_normal)
     r = bg.surfel_radius.astype(np.float64)[:, None]
     c0 = bg.surfel_center.astype(np.float64)
     corners = np.stack([c0 - r * t1 - r * t2, c0 + r * t1 - r * t2, c0 + r * t1 + r * t2, c0 - r * t1 + r * t2], 1)

@@ -8,7 +8,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..classes import FREE
+from ..classes import FREE, OCC3D_ID
 from ..layout.geometry import RoadGeometry, build_road_geometry
 from ..layout.motion import build_motion
 from ..layout.schema import Ego, Layout, Trajectory, Waypoint
@@ -18,6 +18,7 @@ from .static import StaticMap, StaticProp, compile_props, compile_static, prop_s
 from .voxelize import SHAPES, fill_agent_shapes
 
 MAP_MARGIN = 80.0  # m around all geometry and trajectories, so ego-centred crops stay on the map
+FLAT = np.array([OCC3D_ID[c] for c in ("driveable_surface", "other_flat", "sidewalk", "terrain")])
 DEFAULT_EGO = Ego(trajectory=Trajectory(waypoints=(Waypoint(t=0.0, xy=(0.0, 0.0), yaw=0.0),)))
 
 
@@ -198,14 +199,48 @@ class World:
                 cond[:, kg] = True
             sub = sem[raised]
             sem[raised] = np.where(cond, scls[raised, None], sub)
+        if self.background is not None:
+            self._write_ground(ego, grid, sem, ex, ey)
         sem = sem.reshape(grid.shape)
+        if self.background is not None:
+            self._write_samples(ego, grid, sem, *self.structure_samples)
         self._write_props(ego, grid, sem)
         return sem
+
+    @cached_property
+    def structure_samples(self) -> tuple[np.ndarray, np.ndarray]:
+        """World-frame occupancy samples (N, 3) of the background's structures and their Occ3D ids (N,)
+        (background.structure_samples)."""
+        from .background import structure_samples
+
+        return structure_samples(self.background)
+
+    def _write_ground(self, ego: EgoPose, grid: GridSpec, sem: np.ndarray, ex: np.ndarray, ey: np.ndarray) -> None:
+        """The recorded ground replaces the map's flat ground layer wherever the background has a height: in
+        each grid column (N, nz) (ego-frame centres ex, ey) the voxel that holds the recorded ground point under
+        it, in the full ego frame (with the ego's pitch and roll), takes the ground cell's class."""
+        from .background import ground_cells
+
+        world = ego.to_world(np.stack([ex, ey, np.zeros_like(ex)], axis=1))
+        gz, gcls = ground_cells(self.background, world[:, 0], world[:, 1])
+        col = np.flatnonzero(np.isfinite(gz))
+        if grid.z_min <= 0.0 < grid.upper[2]:
+            kg = grid.ground_layer
+            sem[col[np.isin(sem[col, kg], FLAT)], kg] = FREE
+        world[:, 2] = gz
+        k = grid.index_of(ego.to_ego(world[col]))[:, 2]
+        ok = (k >= 0) & (k < grid.nz)
+        sem[col[ok], k[ok]] = gcls[col[ok]]
 
     def _write_props(self, ego: EgoPose, grid: GridSpec, sem: np.ndarray) -> None:
         """Write the static props into an ego-frame grid in place: every voxel holding a volume sample of a prop
         takes its class (props stand on the ground and in front of the rasters)."""
-        pts, cls = self.prop_samples
+        self._write_samples(ego, grid, sem, *self.prop_samples)
+
+    @staticmethod
+    def _write_samples(ego: EgoPose, grid: GridSpec, sem: np.ndarray, pts: np.ndarray, cls: np.ndarray) -> None:
+        """Every voxel of the ego-frame grid `sem` that holds one of the world points `pts` (N, 3) takes its
+        class `cls` (N,) (later points win)."""
         if pts.shape[0] == 0:
             return
         local = ego.to_ego(pts)

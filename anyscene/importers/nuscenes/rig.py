@@ -20,6 +20,18 @@ def camera_entry(channel: str, calib: dict, width: int, height: int) -> dict:
             "rotation": [float(v) for v in calib["rotation"]]}
 
 
+def default_cameras() -> list[dict]:
+    """The cameras of the default rig (`configs/rigs/nuscenes.yaml`), as rig entries: for a recording that has
+    none (a LiDAR-only dataset), so that its replay can still render cameras."""
+    import dataclasses
+
+    from ...resources import resolve
+    from ...sensors.rig import _read_config
+
+    cfg, _ = _read_config(resolve("rig", "nuscenes"))
+    return [{k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in cfg.cameras]
+
+
 def lidar_entry(channel: str, calib: dict) -> dict:
     """The LiDAR of the rig: its calibrated pose and the default HDL-32E beam model."""
     d = LidarConfig(translation=[0.0, 0.0, 0.0], rotation=[1.0, 0.0, 0.0, 0.0])

@@ -30,7 +30,7 @@ from ...layout.checks import CAMERA_LEAD
 from ...layout.schema import (Agent, CameraTimes, Ego, Environment, Layout, Map, Prop, SensorTimeline, Source,
                               Trajectory, Waypoint)
 from .categories import agent_class, is_parked
-from .rig import RIG_HEADER, camera_entry, lidar_entry
+from .rig import RIG_HEADER, camera_entry, default_cameras, lidar_entry
 from .tables import LIDAR, NuScenesTables, field, read_tables
 
 MAP_MARGIN = 60.0  # m of drivable area traced around the ego's path
@@ -370,8 +370,9 @@ def _rig(sc: _Scene, warnings: list[str]) -> dict:
                                f"camera {ch} has no camera_intrinsic")
         cameras.append(camera_entry(ch, calib, sds[0].get("width") or 1600, sds[0].get("height") or 900))
     if not cameras:
-        raise DatasetError(f"{sc.tables.file('sample_data')}: scene '{sc.name}' has no camera sample_data; a rig "
-                           "needs at least one camera")
+        warnings.append(f"scene '{sc.name}' has no camera sample_data (a LiDAR-only recording): the rig takes the "
+                        "cameras of the default nuscenes rig")
+        cameras = default_cameras()
     order = ["CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT", "CAM_BACK", "CAM_BACK_LEFT", "CAM_BACK_RIGHT"]
     cameras.sort(key=lambda c: (order.index(c["channel"]) if c["channel"] in order else len(order), c["channel"]))
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"nuscenes-{sc.name}")
