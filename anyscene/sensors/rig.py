@@ -133,6 +133,12 @@ def _radar(c: RadarConfig, i: int, doc):
     return RadarModel(c.channel, t, _quat(c.rotation, "rotation", doc, f"{where}.rotation"))
 
 
+def read_rig_config(name_or_path: str) -> RigConfig:
+    """The checked contents of the rig `configs/rigs/NAME.yaml` (or a YAML file path), as written: for tools
+    that build rig files from it (the importer takes the default rig's beam model and cameras)."""
+    return _read_config(resolve("rig", name_or_path))[0]
+
+
 def _read_config(path: Path):
     """(RigConfig, YamlDoc) of a rig file: FILE:LINE:COL errors for syntax, unknown keys, types, bounds."""
     cfg, provenance = load_structured(path, RigConfig, what="rig file", reference="configs/rigs/nuscenes.yaml")

@@ -199,6 +199,27 @@ def test_rig_file_is_the_calibration(nusc, imported, tmp_path):
     assert np.allclose(rig.lidar.translation, cs["translation"])
     small = load_rig(str(path), resolution=(160, 90))
     assert small.cameras[0].width == 160
+    # The beam model is the default nuscenes rig's, ego-body mask and per-ring dropout included (the recorded
+    # LiDAR sits where the default's does: the same vehicle).
+    default = load_rig("nuscenes").lidar
+    assert rig.lidar.self_occlusion is not None
+    assert np.array_equal(rig.lidar.self_occlusion, default.self_occlusion)
+    assert np.array_equal(rig.lidar.ring_dropout, default.ring_dropout)
+
+
+def test_a_lidar_mounted_elsewhere_keeps_the_beam_model_but_not_the_body_mask():
+    from anyscene.importers.nuscenes.rig import lidar_entry
+    from anyscene.sensors.rig import read_rig_config
+
+    default = read_rig_config("nuscenes").lidar
+    warnings: list[str] = []
+    same = lidar_entry("LIDAR_TOP", {"translation": default.translation, "rotation": default.rotation}, warnings)
+    assert warnings == [] and same["self_occlusion"] == default.self_occlusion
+    raised = [default.translation[0], default.translation[1], default.translation[2] + 0.3]
+    moved = lidar_entry("LIDAR_TOP", {"translation": raised, "rotation": default.rotation}, warnings)
+    assert "self_occlusion" not in moved and moved["ring_dropout"] == default.ring_dropout
+    assert moved["translation"] == raised
+    assert len(warnings) == 1 and "0.30 m" in warnings[0] and "self_occlusion" in warnings[0]
 
 
 def test_drivable_area_agrees_with_the_devkit_map_mask(nusc, imported):

@@ -1,14 +1,17 @@
 """A nuScenes scene's calibrated sensors as a rig file (`configs/rigs/*.yaml` format, for `generate --rig`)."""
 from __future__ import annotations
 
+import dataclasses
 import io
 
-from ...sensors.rig import LidarConfig
+import numpy as np
+
+from ...sensors.rig import read_rig_config
 
 RIG_HEADER = ("# Sensor rig of nuScenes {scene} (log {logfile}, vehicle {vehicle}), from its calibrated_sensor "
               "records.\n# Poses are the sensor's pose in the ego frame: p_ego = R · p_sensor + t; quaternions "
-              "[w, x, y, z]. The LiDAR's\n# beam model (rings, azimuth steps, range) is the HDL-32E default; "
-              "nuScenes does not record it.\n")
+              "[w, x, y, z]. The LiDAR's\n# beam model (rings, azimuth steps, range, dropout, ego-body mask) is "
+              "the default nuscenes rig's; nuScenes does not record it.\n")
 
 
 def camera_entry(channel: str, calib: dict, width: int, height: int) -> dict:
@@ -20,26 +23,41 @@ def camera_entry(channel: str, calib: dict, width: int, height: int) -> dict:
             "rotation": [float(v) for v in calib["rotation"]]}
 
 
+DEFAULT_RIG = "nuscenes"  # the shipped rig of the nuScenes vehicle: its cameras and LiDAR beam model
+SAME_MOUNT = (0.10, 2.0)  # m, degrees: a recorded LiDAR this close to the default rig's sits on the same body
+
+
 def default_cameras() -> list[dict]:
     """The cameras of the default rig (`configs/rigs/nuscenes.yaml`), as rig entries: for a recording that has
     none (a LiDAR-only dataset), so that its replay can still render cameras."""
-    import dataclasses
-
-    from ...resources import resolve
-    from ...sensors.rig import _read_config
-
-    cfg, _ = _read_config(resolve("rig", "nuscenes"))
+    cfg = read_rig_config(DEFAULT_RIG)
     return [{k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in cfg.cameras]
 
 
-def lidar_entry(channel: str, calib: dict) -> dict:
-    """The LiDAR of the rig: its calibrated pose and the default HDL-32E beam model."""
-    d = LidarConfig(translation=[0.0, 0.0, 0.0], rotation=[1.0, 0.0, 0.0, 0.0])
-    return {"channel": channel, "rings": d.rings, "elevation_min_deg": d.elevation_min_deg,
-            "elevation_max_deg": d.elevation_max_deg, "azimuth_steps": d.azimuth_steps, "rate": d.rate,
-            "max_range": d.max_range, "min_range": d.min_range,
-            "translation": [float(v) for v in calib["translation"]],
-            "rotation": [float(v) for v in calib["rotation"]]}
+def _angle_deg(q1: list[float], q2: list[float]) -> float:
+    """The rotation angle (degrees) between two unit quaternions [w, x, y, z]."""
+    a, b = np.asarray(q1, np.float64), np.asarray(q2, np.float64)
+    dot = abs(float(a @ b) / (np.linalg.norm(a) * np.linalg.norm(b)))
+    return float(np.degrees(2.0 * np.arccos(min(1.0, dot))))
+
+
+def lidar_entry(channel: str, calib: dict, warnings: list[str]) -> dict:
+    """The LiDAR of the rig: its calibrated pose and the default rig's HDL-32E beam model (rings, firings,
+    ranges, per-ring dropout: sensor constants). The default's ego-body mask (`self_occlusion`, measured on the
+    nuScenes vehicle) is kept when the recorded LiDAR sits within SAME_MOUNT of the default's pose, the same
+    vehicle; otherwise it is left out, with a warning."""
+    d = read_rig_config(DEFAULT_RIG).lidar
+    entry = {k: v for k, v in dataclasses.asdict(d).items() if v is not None}
+    entry.update(channel=channel, translation=[float(v) for v in calib["translation"]],
+                 rotation=[float(v) for v in calib["rotation"]])
+    shift = float(np.linalg.norm(np.subtract(entry["translation"], d.translation)))
+    turn = _angle_deg(entry["rotation"], d.rotation)
+    if d.self_occlusion and (shift > SAME_MOUNT[0] or turn > SAME_MOUNT[1]):
+        entry.pop("self_occlusion")
+        warnings.append(f"{channel} sits {shift:.2f} m and {turn:.1f}° from the default nuscenes rig's LiDAR: "
+                        "another vehicle, so the rig has no ego-body mask (self_occlusion); measure one with "
+                        "tools/lidar_beams.py")
+    return entry
 
 
 def dump_rig(rig: dict, header: str = "") -> str:

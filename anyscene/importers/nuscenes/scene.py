@@ -376,4 +376,4 @@ def _rig(sc: _Scene, warnings: list[str]) -> dict:
     order = ["CAM_FRONT", "CAM_FRONT_RIGHT", "CAM_FRONT_LEFT", "CAM_BACK", "CAM_BACK_LEFT", "CAM_BACK_RIGHT"]
     cameras.sort(key=lambda c: (order.index(c["channel"]) if c["channel"] in order else len(order), c["channel"]))
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"nuscenes-{sc.name}")
-    return {"name": name, "cameras": cameras, "lidar": lidar_entry(LIDAR, sc.calib[LIDAR])}
+    return {"name": name, "cameras": cameras, "lidar": lidar_entry(LIDAR, sc.calib[LIDAR], warnings)}
