@@ -75,7 +75,8 @@ class LidarRealism:
     motion: cast every point at its firing time (ego and agents move during the revolution); range_noise_m:
     standard deviation of the range noise (Gaussian, truncated at range_noise_clip_m); dropout: lose returns
     by received power (reflectivity × incidence / range²), grazing incidence and material; intensity_noise:
-    relative (log-normal) spread of the intensity; seed: the random stream (with the sweep time).
+    relative (log-normal) spread of the intensity; porous: let the share of beams a porous recorded surface
+    transmits through it (StaticGeometry.lidar_layer); seed: the random stream (with the sweep time).
     """
 
     motion: bool = True
@@ -89,12 +90,13 @@ class LidarRealism:
     intensity_noise: float = 0.35
     instance_spread: float = 0.7  # log-normal spread of each agent's reflectivity (paint colours, clothes)
     self_occlusion: bool = True
+    porous: bool = True
     seed: int = 0
 
 
 REALISTIC = LidarRealism()
 EXACT = LidarRealism(motion=False, range_noise_m=0.0, dropout=False, intensity_noise=0.0, instance_spread=0.0,
-                     self_occlusion=False)
+                     self_occlusion=False, porous=False)
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,14 @@ def sweep_lidar(scene, lidar: LidarModel, world, t: float, *, ego=None,
     moving = realism.motion and world is not None and hasattr(scene, "static")
     d_lidar, ring = lidar_directions(lidar, spin=moving)
     times = firing_times(lidar) if moving else np.zeros(d_lidar.shape[0])
+    static = None
+    if realism.porous and hasattr(scene, "static"):
+        static = scene.static.lidar_layer(int(round(t * lidar.rate)), realism.seed)
     if moving:
-        rays, hits = cast_moving(scene, lidar, world, t, d_lidar, times)
+        rays, hits = cast_moving(scene, lidar, world, t, d_lidar, times, static)
     else:
         rays = lidar_rays(lidar, ego)
-        hits = scene.snapshot(t).cast(rays)
+        hits = scene.snapshot(t, static).cast(rays) if static is not None else scene.snapshot(t).cast(rays)
     r = hits.distance
     ok = np.isfinite(r) & (r >= lidar.min_range) & (r <= lidar.max_range)
     blocked = blocked_rays(lidar, d_lidar, ring) if realism.self_occlusion else None

@@ -100,9 +100,11 @@ def _wrap(a):
     return (a + np.pi) % (2 * np.pi) - np.pi
 
 
-def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, RayHits]:
+def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.ndarray,
+                static=None) -> tuple[np.ndarray, RayHits]:
     """World rays (N, 6) float32 of the revolution starting at t (each from the ego pose at t + times[i]) and
-    their first hits on `scene` (a WorldScene) with agents posed at each ray's firing time."""
+    their first hits on `scene` (a WorldScene) with agents posed at each ray's firing time; `static`: the static
+    layer to cast (default the scene's whole one)."""
     period = 1.0 / lidar.rate
     knots = t + period * np.linspace(0.0, 1.0, KNOTS)
     egos = [world.ego_pose(float(knots[0])), world.ego_pose(float(knots[-1]))]
@@ -129,7 +131,8 @@ def cast_moving(scene, lidar, world, t: float, d_lidar: np.ndarray, times: np.nd
     rays[:, 3] = c * d_ego[:, 0] - s * d_ego[:, 1]
     rays[:, 4] = s * d_ego[:, 0] + c * d_ego[:, 1]
     rays[:, 5] = d_ego[:, 2]
-    hits = SceneSnapshot(scene.static.layer, None, scene.static.static_map).cast(rays)
+    static = static if static is not None else scene.static.layer
+    hits = SceneSnapshot(static, None, scene.static.static_map).cast(rays)
     dist, occ3d, instance = hits.distance, hits.occ3d, hits.instance
     normal, points, material = hits.normal, hits.points, hits.material
 

@@ -29,7 +29,8 @@ class TriangleMesh:
     (anyscene.shapes.materials; None: all "default", the class's own material). Recorded surfaces (a
     reconstructed background) also carry `colour` (T, 3, 4) uint8, the sRGB colour seen by the recording's
     cameras at each corner, alpha 255 where recorded (0 elsewhere), and `intensity` (T,) float32, the recorded
-    LiDAR intensity (nan where none); both None when no triangle is recorded.
+    LiDAR intensity (nan where none); both None when no triangle is recorded. `transmit` (T,) float32 is the
+    share of LiDAR beams that pass through each triangle (a porous recorded surface), None where all are solid.
     """
 
     vertices: np.ndarray
@@ -41,6 +42,7 @@ class TriangleMesh:
     material: np.ndarray | None = None
     colour: np.ndarray | None = None
     intensity: np.ndarray | None = None
+    transmit: np.ndarray | None = None
 
     @property
     def num_triangles(self) -> int:
@@ -74,11 +76,25 @@ def concat_meshes(meshes: list[TriangleMesh]) -> TriangleMesh:
     if any(m.intensity is not None for m in meshes):
         intensity = np.concatenate([m.intensity if m.intensity is not None
                                     else np.full(m.num_triangles, np.nan, np.float32) for m in meshes])
+    transmit = None
+    if any(m.transmit is not None for m in meshes):
+        transmit = np.concatenate([m.transmit if m.transmit is not None else np.zeros(m.num_triangles, np.float32)
+                                   for m in meshes])
     return TriangleMesh(
         np.concatenate([m.vertices for m in meshes]),
         np.concatenate([m.triangles + np.uint32(o) for m, o in zip(meshes, offs)]),
         np.concatenate([m.occ3d for m in meshes]), np.concatenate([m.instance for m in meshes]),
-        np.concatenate([m.normal for m in meshes]), vn, mat, colour, intensity)
+        np.concatenate([m.normal for m in meshes]), vn, mat, colour, intensity, transmit)
+
+
+def select_triangles(mesh: TriangleMesh, keep: np.ndarray) -> TriangleMesh:
+    """The triangles of `mesh` where `keep` (T,) bool is set, with their labels (vertices shared as before)."""
+    def sub(a):
+        return None if a is None else a[keep]
+
+    return TriangleMesh(mesh.vertices, mesh.triangles[keep], mesh.occ3d[keep], mesh.instance[keep],
+                        mesh.normal[keep], sub(mesh.vertex_normal), sub(mesh.material), sub(mesh.colour),
+                        sub(mesh.intensity), sub(mesh.transmit))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -241,10 +241,33 @@ class StaticGeometry:
     exactly the columns the occupancy fills, and the static props' shapes (`prop_mesh`). Cameras (ray cast
     and GL), LiDAR and radar all see this one mesh."""
 
+    # Porous surfaces (TriangleMesh.transmit) reach the LiDAR through this many fixed thinnings of the mesh, one
+    # per sweep in turn: each keeps a triangle with probability 1 - transmit.
+    LIDAR_VARIANTS = 4
+
     def __init__(self, static_map, mesh: TriangleMesh):
         self.static_map = static_map
         self.mesh = mesh
         self.layer = _Layer(mesh)
+        self._lidar_layers: dict[tuple[int, int], _Layer] = {}
+
+    @property
+    def porous(self) -> bool:
+        """Whether some triangle lets LiDAR beams through."""
+        return self.mesh.transmit is not None and bool(np.any(self.mesh.transmit > 0))
+
+    def lidar_layer(self, sweep: int, seed: int = 0) -> _Layer:
+        """The static layer LiDAR sweep number `sweep` sees: the whole mesh, or on a porous mesh one of
+        LIDAR_VARIANTS thinnings (a triangle kept with probability 1 - transmit, drawn from `seed`), built once."""
+        if not self.porous:
+            return self.layer
+        key = (sweep % self.LIDAR_VARIANTS, seed)
+        if key not in self._lidar_layers:
+            from .meshes import select_triangles
+
+            u = np.random.default_rng([seed & 0xFFFFFFFF, key[0], 7717]).random(self.mesh.num_triangles)
+            self._lidar_layers[key] = _Layer(select_triangles(self.mesh, u >= self.mesh.transmit))
+        return self._lidar_layers[key]
 
     @classmethod
     def build(cls, world, ground_margin: float = GROUND_MARGIN) -> "StaticGeometry":
@@ -278,8 +301,12 @@ class WorldScene:
             self._lidarseg_of_instance[tr.instance] = LIDARSEG_INDEX[tr.klass.category]
         self._last: tuple[float, SceneSnapshot] | None = None  # cameras sharing a timestamp share a snapshot
 
-    def snapshot(self, t: float) -> SceneSnapshot:
-        """The scene at time t (s): static geometry plus every present agent posed at t."""
+    def snapshot(self, t: float, static: "_Layer | None" = None) -> SceneSnapshot:
+        """The scene at time t (s): static geometry (`static`, default the whole static layer; a LiDAR passes
+        its own, StaticGeometry.lidar_layer) plus every present agent posed at t."""
+        if static is not None and static is not self.static.layer:
+            return SceneSnapshot(static, world_agent_mesh(self.world, self.world.states(t)), self.static.static_map,
+                                 self.mode)
         if self._last is not None and self._last[0] == t:
             return self._last[1]
         mesh = world_agent_mesh(self.world, self.world.states(t))

@@ -15,6 +15,9 @@ File format (.npz, every array world frame, metres):
 - optional: `ground_coloured` (nx, ny) bool and `surfel_coloured` (S,) bool, whether a recorded image coloured
   the element (absent: all were); an element no camera saw keeps a neutral grey and is drawn in the renderer's
   own material of its class instead
+- optional: `surfel_transmit` (S,) float32 in [0, 1], the share of the recorded LiDAR beams that crossed the
+  surfel's square and returned from beyond it (foliage, fences, the ragged edges of a surface): the LiDAR lets
+  that share of its beams through; cameras, radar and the occupancy see the surfel whole (absent: all solid)
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ class Background:
     surfel_intensity: np.ndarray
     ground_coloured: np.ndarray | None = None
     surfel_coloured: np.ndarray | None = None
+    surfel_transmit: np.ndarray | None = None
 
     @property
     def num_surfels(self) -> int:
@@ -65,7 +69,7 @@ class Background:
         want = {"ground_cls": (nx, ny), "ground_colour": (nx, ny, 3), "ground_intensity": (nx, ny),
                 "surfel_center": (s, 3), "surfel_normal": (s, 3), "surfel_radius": (s,), "surfel_cls": (s,),
                 "surfel_pole": (s,), "surfel_colour": (s, 3), "surfel_intensity": (s,),
-                "ground_coloured": (nx, ny), "surfel_coloured": (s,)}
+                "ground_coloured": (nx, ny), "surfel_coloured": (s,), "surfel_transmit": (s,)}
         for name, shape in want.items():
             if getattr(self, name) is None:
                 continue
@@ -79,6 +83,9 @@ class Background:
                 raise BackgroundError(f"{where}: array '{name}' holds NaN or infinite values")
         if np.any(self.surfel_radius <= 0) or np.any(self.surfel_radius > 5.0):
             raise BackgroundError(f"{where}: surfel_radius must lie in (0, 5] m")
+        tr = self.surfel_transmit
+        if tr is not None and not np.all((tr >= 0.0) & (tr <= 1.0)):  # NaN fails too
+            raise BackgroundError(f"{where}: array 'surfel_transmit' must lie in [0, 1]")
         for name in ("ground_cls", "surfel_cls"):
             bad = getattr(self, name) >= len(OCC3D_NAMES) - 1
             if np.any(bad):
@@ -89,7 +96,7 @@ _DTYPES = {"ground_origin": np.float64, "ground_z": np.float32, "ground_cls": np
            "ground_intensity": np.float32, "surfel_center": np.float32, "surfel_normal": np.float32,
            "surfel_radius": np.float32, "surfel_cls": np.uint8, "surfel_pole": np.bool_, "surfel_colour": np.uint8,
            "surfel_intensity": np.float32}
-_OPTIONAL = {"ground_coloured": np.bool_, "surfel_coloured": np.bool_}
+_OPTIONAL = {"ground_coloured": np.bool_, "surfel_coloured": np.bool_, "surfel_transmit": np.float32}
 
 
 def save_background(bg: Background, path: str | Path) -> None:
@@ -172,6 +179,14 @@ def _tangents(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return t1, np.cross(n, t1)
 
 
+def surfel_corners(bg: Background) -> np.ndarray:
+    """The four corners (S, 4, 3) float64 of every square surfel, in order around it."""
+    t1, t2 = _tangents(bg.surfel_normal)
+    r = bg.surfel_radius.astype(np.float64)[:, None]
+    c0 = bg.surfel_center.astype(np.float64)
+    return np.stack([c0 - r * t1 - r * t2, c0 + r * t1 - r * t2, c0 + r * t1 + r * t2, c0 - r * t1 + r * t2], 1)
+
+
 def structure_samples(bg: Background) -> tuple[np.ndarray, np.ndarray]:
     """World-frame points (N, 3) float64 standing for the structures in an occupancy grid, and their Occ3D ids
     (N,) uint8: each square surfel sampled on a 3 × 3 lattice at 0 and ±2/3 of its half side, so that at
@@ -188,7 +203,8 @@ def structure_samples(bg: Background) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True)
 class BackgroundMesh:
     """The background as triangles: `vertices` (V, 3) float32, `triangles` (T, 3) uint32, per triangle `occ3d`
-    (T,) uint8, `normal` (T, 3) float32 and `intensity` (T,) float32, and per vertex
+    (T,) uint8, `normal` (T, 3) float32, `intensity` (T,) float32 and `transmit` (T,) float32 (the share of
+    LiDAR beams that pass through it: 0 for the ground and for solid surfels), and per vertex
     `vertex_colour` (V, 3) uint8 (a ground vertex is a cell centre: its cell's colour; a surfel's corners: the
     surfel's), so cameras see the recorded colours blended across the ground instead of in blocks; `coloured`
     (T,) bool: every corner of the triangle was coloured by a recorded image."""
@@ -200,6 +216,7 @@ class BackgroundMesh:
     intensity: np.ndarray
     vertex_colour: np.ndarray
     coloured: np.ndarray
+    transmit: np.ndarray
 
 
 def background_mesh(bg: Background) -> BackgroundMesh:
@@ -218,10 +235,7 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     gtri = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
     gsel = np.concatenate([qi * ny + qj] * 2)
     # Surfels: square of half side r spanned by two tangents of the normal.
-    t1, t2 = _tangents(bg.surfel_normal)
-    r = bg.surfel_radius.astype(np.float64)[:, None]
-    c0 = bg.surfel_center.astype(np.float64)
-    corners = np.stack([c0 - r * t1 - r * t2, c0 + r * t1 - r * t2, c0 + r * t1 + r * t2, c0 - r * t1 + r * t2], 1)
+    corners = surfel_corners(bg)
     s = bg.num_surfels
     base = len(gv) + 4 * np.arange(s)
     stri = np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
@@ -238,4 +252,7 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     sok = bg.surfel_coloured if bg.surfel_coloured is not None else np.ones(s, bool)
     quad_ok = gok[a] & gok[b] & gok[c] & gok[d]
     coloured = np.concatenate([quad_ok, quad_ok, np.tile(sok, 2)])
-    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), intensity, vertex_colour, coloured)
+    stm = bg.surfel_transmit if bg.surfel_transmit is not None else np.zeros(s, np.float32)
+    transmit = np.concatenate([np.zeros(2 * len(qi), np.float32), np.tile(stm, 2)]).astype(np.float32)
+    return BackgroundMesh(vertices, triangles, occ3d, fn.astype(np.float32), intensity, vertex_colour, coloured,
+                          transmit)

@@ -5,7 +5,9 @@
    included), stripped of the ego's own returns (points inside the ego's box grown by EGO_MARGIN) and of every
    point inside an annotated box at the sweep's time (the layout's exact boxes, grown by BOX_MARGIN).
 2. Ground: per GROUND_RES cell the lowest points; a grey opening over OPENING m removes whatever stands on the
-   ground (walls, cars, trees: narrower than the opening), points within GROUND_BAND of that lower envelope are
+   ground (walls, cars, trees: narrower than the opening; where what survives it stands more than
+   WIDE_TOLERANCE above a WIDE_OPENING opening, a building or a canopy, the wide one is the envelope), points
+   within GROUND_BAND of that lower envelope are
    ground points, and each cell's height is their median; cells without ground points take their nearest
    neighbour's height (up to FILL_REACH m).
 3. Structures: the other points, averaged per VOXEL m voxel, normals from their neighbourhoods (open3d), one
@@ -20,9 +22,14 @@
    images of the keyframe nearest in time to the element's mean observation time among those with a clear view
    of it (projected in front of that keyframe's LiDAR depth in its image block), optionally from even keyframes
    only (so odd keyframes stay held out for comparisons).
+6. Transmittance: every recorded return (agents' included) is cast back along its beam through the surfels;
+   a surfel's `surfel_transmit` is the share of the beams crossing its square that returned from more than
+   HIT_BAND beyond it (foliage, fences, a surfel's edge overhanging the surface it stands for), so the LiDAR of
+   the replay lets as many through.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +42,8 @@ from ...world.background import Background
 VOXEL = 0.2  # m: structure voxel (one surfel each)
 GROUND_RES = 0.5  # m: ground height-field cell
 OPENING = 4.0  # m: width of the grey opening that removes what stands on the ground
+WIDE_OPENING = 16.0  # m: ... and of the one that removes wider structures (buildings, canopies)
+WIDE_TOLERANCE = 1.5  # m above the wide opening still taken as ground: a 15 % slope over half its width, + 0.3
 GROUND_RANGE = 35.0  # m from the sensor within which a sweep's ground points count (farther: sparse, grazing)
 LOW_RANK = 0.1  # quantile of a cell's point heights taken as its low height
 GROUND_BAND = (-0.3, 0.2)  # m around the opened lower envelope that counts as ground
@@ -51,18 +60,21 @@ BLOCK = 16  # px: image blocks of the LiDAR depth test
 MIN_POINTS = 1000  # points a scene needs in all for a reconstruction
 REDUCE_AT = 3_000_000  # accumulated points at which they are averaged into fine voxels (memory stays bounded)
 FINE = 0.05  # m: ... of this size
+HIT_BAND = 0.3  # m: a recorded return this close to a surfel along its beam came from it (transmittance)
 
 
 @dataclass(frozen=True)
 class Sweep:
     """One usable LiDAR file: its time `t` s, world-frame `points` (N, 3) float64, `intensity` (N,) float32,
-    the sensor's world position `origin` (3,), and whether it is a keyframe."""
+    the sensor's world position `origin` (3,), whether it is a keyframe, and (when asked for) the world-frame
+    unit directions `misses` (M, 3) of the firings that returned nothing (see `_miss_directions`)."""
 
     t: float
     points: np.ndarray
     intensity: np.ndarray
     origin: np.ndarray
     keyframe: bool
+    misses: np.ndarray | None = None
 
 
 def _quat_matrix(q) -> np.ndarray:
@@ -96,8 +108,38 @@ def read_points(path: Path, ref: str, warnings: list[str]) -> np.ndarray | None:
     return pts
 
 
-def _sweeps(sc, world, origin, ego_box, warnings: list[str]):
-    """The scene's usable LiDAR sweeps (generator, one at a time), in the world frame, cleaned."""
+def _miss_directions(pts: np.ndarray) -> np.ndarray:
+    """Sensor-frame unit directions (M, 3) of the firings of a sweep file (N, 5) that returned nothing. nuScenes
+    files hold one record per firing in firing order (rings 0..R-1 per azimuth step), a firing without a return
+    at the sensor's origin: such a record takes the azimuth of the nearest return before it in the file and the
+    median elevation of its ring's returns. Files not in that order (rings not counting up) give none."""
+    ring = pts[:, 4].astype(np.int64)
+    if len(ring) < 2 or np.mean(np.diff(ring) == 1) < 0.5 or ring.min() < 0:
+        return np.zeros((0, 3))
+    r = np.linalg.norm(pts[:, :3].astype(np.float64), axis=1)
+    ret = r >= 1.0
+    miss = np.flatnonzero(~ret)
+    if not miss.size or not ret.any():
+        return np.zeros((0, 3))
+    az = np.arctan2(pts[:, 1], pts[:, 0]).astype(np.float64)
+    last = np.maximum.accumulate(np.where(ret, np.arange(len(r)), -1))  # the nearest return at or before
+    first = int(np.flatnonzero(ret)[0])
+    src = np.where(last[miss] >= 0, last[miss], first)
+    el_ret = np.arcsin(np.clip(pts[ret, 2] / r[ret], -1.0, 1.0))
+    rings = int(ring.max()) + 1
+    el_ring = np.full(rings, np.nan)
+    for k in np.unique(ring[ret]):
+        el_ring[k] = np.median(el_ret[ring[ret] == k])
+    el = el_ring[ring[miss]]
+    keep = np.isfinite(el)
+    a, e = az[src][keep], el[keep]
+    return np.stack([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)], axis=1)
+
+
+def _sweeps(sc, world, origin, ego_box, warnings: list[str], agents: bool = False):
+    """The scene's usable LiDAR sweeps (generator, one at a time), in the world frame, without the ego's own
+    returns and, unless `agents`, without the points inside annotated boxes; with `agents` each also carries the
+    directions of its firings that returned nothing."""
     from .tables import LIDAR
     from .tables import field
 
@@ -127,8 +169,9 @@ def _sweeps(sc, world, origin, ego_box, warnings: list[str]):
         keep = ~own & (rng <= MAX_RANGE) & (rng > 0.5)
         p = p_ego[keep] @ r_e.T + t_e
         inten = pts[keep, 3]
-        inside = _in_boxes(world, t, p)
-        yield Sweep(t, p[~inside], inten[~inside], r_e @ t_s + t_e, bool(sd.get("is_key_frame")))
+        inside = np.zeros(len(p), bool) if agents else _in_boxes(world, t, p)
+        misses = _miss_directions(pts) @ (r_e @ r_s).T if agents else None
+        yield Sweep(t, p[~inside], inten[~inside], r_e @ t_s + t_e, bool(sd.get("is_key_frame")), misses)
     if missing:
         warnings.append(f"{len(missing)} LIDAR_TOP file(s) not found, skipped for the background: {missing[0]}"
                         + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
@@ -214,7 +257,50 @@ def reconstruct(sc, layout, origin, *, warnings: list[str]):
                     surfel_radius=s["radius"], surfel_cls=s["cls"], surfel_colour=np.full((len(s["cls"]), 3), 128,
                                                                                           np.uint8),
                     surfel_intensity=s["intensity"])
+    if bg.num_surfels:
+        transmit = _transmittance(bg, _sweeps(sc, world, origin, ego_box, [], agents=True))
+        bg = dataclasses.replace(bg, surfel_transmit=transmit)
     return bg, g.time, s["time"]
+
+
+def _transmittance(bg: Background, sweeps) -> np.ndarray:
+    """(S,) float32: per surfel, the share of the recorded beams crossing its square that returned from beyond
+    it (more than HIT_BAND behind it) rather than from it (within HIT_BAND), with one prior hit, so that a
+    surfel crossed once is not taken as empty. Every return counts, agents' included: a beam that reached a car
+    passed whatever stood in front of it; so does every firing that returned nothing (`Sweep.misses`): it
+    passed each surfel along it within MAX_RANGE (gaps onto the sky). A firing lost on a dark surface counts
+    as passing that surface too; the sensor model's per-ring dropout then loses such beams twice, so this errs
+    towards porous for dark surfaces."""
+    import open3d as o3d
+
+    from ...world.background import surfel_corners
+
+    s = bg.num_surfels
+    corners = surfel_corners(bg).reshape(-1, 3).astype(np.float32)
+    base = 4 * np.arange(s, dtype=np.uint32)
+    tris = np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
+    scene = o3d.t.geometry.RaycastingScene()
+    scene.add_triangles(o3d.core.Tensor(corners), o3d.core.Tensor(np.ascontiguousarray(tris)))
+    passed, hit = np.zeros(s), np.ones(s)
+    for sw in sweeps:
+        d = sw.points - sw.origin
+        r = np.linalg.norm(d, axis=1)
+        ok = r > 1.0
+        d, r = d[ok] / r[ok, None], r[ok]
+        rays = np.hstack([np.broadcast_to(sw.origin, d.shape), d]).astype(np.float32)
+        out = scene.list_intersections(o3d.core.Tensor(rays))
+        ray = np.repeat(np.arange(len(r)), np.diff(out["ray_splits"].numpy()))
+        t_hit = out["t_hit"].numpy()
+        surfel = out["primitive_ids"].numpy().astype(np.int64) % s
+        behind = r[ray] - t_hit
+        np.add.at(passed, surfel[behind > HIT_BAND], 1.0)
+        np.add.at(hit, surfel[np.abs(behind) <= HIT_BAND], 1.0)
+        if sw.misses is not None and len(sw.misses):
+            rays = np.hstack([np.broadcast_to(sw.origin, sw.misses.shape), sw.misses]).astype(np.float32)
+            out = scene.list_intersections(o3d.core.Tensor(rays))
+            far = out["t_hit"].numpy() <= MAX_RANGE
+            np.add.at(passed, out["primitive_ids"].numpy().astype(np.int64)[far] % s, 1.0)
+    return (passed / (passed + hit)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -251,14 +337,25 @@ def _box_footprints(world, t: float) -> np.ndarray:
     return np.vstack(out) if out else np.zeros((0, 6))
 
 
+def _opening(low: np.ndarray, width: float) -> np.ndarray:
+    """Grey opening (erosion then dilation) of a cell grid of low heights over a square `width` m wide; empty
+    cells (inf) take no part (a facade's foot seen over parked cars, with nothing seen behind it, must not
+    become a plateau that survives the opening)."""
+    from scipy import ndimage
+
+    k = max(3, int(round(width / GROUND_RES)) | 1)
+    eroded = ndimage.grey_erosion(low, size=(k, k))
+    eroded[~np.isfinite(low)] = -np.inf
+    return ndimage.grey_dilation(eroded, size=(k, k))
+
+
 def _sweep_ground(p: np.ndarray, sensor_xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ground points (N,) bool of one sweep's world points (N, 3) and the lower envelope (N,) under each point:
     per cell the LOW_RANK-quantile height (stray returns below the ground do not drag it down), a grey opening
-    over OPENING m. Per sweep, because a recording's heights are only consistent within one sweep (nuScenes
+    over OPENING m, or over WIDE_OPENING m where the narrow one stands more than WIDE_TOLERANCE above it (a
+    wide structure: a building, a canopy). Per sweep, because a recording's heights are only consistent within one sweep (nuScenes
     ego poses have z = 0 wherever the road is, so one place seen from far away and from close by gets two
     heights)."""
-    from scipy import ndimage
-
     lo = np.floor(p[:, :2].min(axis=0))
     ij = np.floor((p[:, :2] - lo) / GROUND_RES).astype(np.int64)
     nx, ny = ij.max(axis=0) + 1
@@ -270,12 +367,10 @@ def _sweep_ground(p: np.ndarray, sensor_xy: np.ndarray) -> tuple[np.ndarray, np.
     low = np.full(nx * ny, np.inf)
     low[fs[first]] = zs[first + (LOW_RANK * n_in).astype(np.int64)]
     low = low.reshape(nx, ny)
-    # Opening = erosion then dilation; empty cells take no part (a facade's foot seen over parked cars, with
-    # nothing seen behind it, must not become a plateau that survives the opening).
-    k = max(3, int(round(OPENING / GROUND_RES)) | 1)
-    eroded = ndimage.grey_erosion(low, size=(k, k))
-    eroded[~np.isfinite(low)] = -np.inf
-    env = ndimage.grey_dilation(eroded, size=(k, k)).reshape(-1)[flat]
+    env, wide = (_opening(low, width).reshape(-1)[flat] for width in (OPENING, WIDE_OPENING))
+    # What survives the narrow opening but stands far above the wide one is a wide structure (a building, a
+    # canopy wider than OPENING), not ground: its points are measured from the wide envelope instead.
+    env = np.where(env > wide + WIDE_TOLERANCE, wide, env)
     near = np.hypot(*(p[:, :2] - sensor_xy).T) <= GROUND_RANGE
     return near & (p[:, 2] >= env + GROUND_BAND[0]) & (p[:, 2] <= env + GROUND_BAND[1]), env
 
