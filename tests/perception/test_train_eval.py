@@ -26,6 +26,15 @@ def test_a_tiny_detector_overfits_one_scene(tiny_root, tiny_model, tmp_path):
     assert len(results["results"]) == run["keyframes"] == 7 and run["gt_boxes"]["car"] > 0
     assert len(list((out / "bev").glob("*.png"))) == 2
     assert (out / "dataroot" / VERSION / "splits.json").is_file() and (out / "dataroot" / "samples").is_symlink()
+    # AP by range (tools/ap_by_range.py): at the devkit's own car range (50 m) it is the summary's car AP
+    import sys
+
+    from testdata import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from ap_by_range import ap_by_range
+
+    assert abs(ap_by_range(out, ranges=(50,))[50]["ap"] - summary["mean_dist_aps"]["car"]) < 1e-9
 
 
 def test_eval_of_a_keyframe_range(tiny_root, tiny_model, tmp_path):

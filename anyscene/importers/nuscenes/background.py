@@ -353,9 +353,9 @@ def _sweep_ground(p: np.ndarray, sensor_xy: np.ndarray) -> tuple[np.ndarray, np.
     """Ground points (N,) bool of one sweep's world points (N, 3) and the lower envelope (N,) under each point:
     per cell the LOW_RANK-quantile height (stray returns below the ground do not drag it down), a grey opening
     over OPENING m, or over WIDE_OPENING m where the narrow one stands more than WIDE_TOLERANCE above it (a
-    wide structure: a building, a canopy). Per sweep, because a recording's heights are only consistent within one sweep (nuScenes
-    ego poses have z = 0 wherever the road is, so one place seen from far away and from close by gets two
-    heights)."""
+    wide structure: a building, a canopy). Per sweep, because a recording's heights are only consistent
+    within one sweep (nuScenes ego poses have z = 0 wherever the road is, so one place seen from far away and
+    from close by gets two heights)."""
     lo = np.floor(p[:, :2].min(axis=0))
     ij = np.floor((p[:, :2] - lo) / GROUND_RES).astype(np.int64)
     nx, ny = ij.max(axis=0) + 1
