@@ -179,12 +179,24 @@ def _tangents(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return t1, np.cross(n, t1)
 
 
-def surfel_corners(bg: Background) -> np.ndarray:
-    """The four corners (S, 4, 3) float64 of every square surfel, in order around it."""
+def _surfel_axes(bg: Background) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every square surfel's centre (S, 3) and its two half-side edge vectors (S, 3) each, float64."""
     t1, t2 = _tangents(bg.surfel_normal)
     r = bg.surfel_radius.astype(np.float64)[:, None]
-    c0 = bg.surfel_center.astype(np.float64)
-    return np.stack([c0 - r * t1 - r * t2, c0 + r * t1 - r * t2, c0 + r * t1 + r * t2, c0 - r * t1 + r * t2], 1)
+    return bg.surfel_center.astype(np.float64), r * t1, r * t2
+
+
+def surfel_corners(bg: Background) -> np.ndarray:
+    """The four corners (S, 4, 3) float64 of every square surfel, in order around it."""
+    c0, e1, e2 = _surfel_axes(bg)
+    return np.stack([c0 - e1 - e2, c0 + e1 - e2, c0 + e1 + e2, c0 - e1 + e2], 1)
+
+
+def surfel_triangles(n: int, first_vertex: int = 0) -> np.ndarray:
+    """(2n, 3) vertex indices of the two triangles of each of n square surfels whose corners (surfel_corners,
+    four each) start at vertex `first_vertex`: surfel i's triangles are rows i and n + i."""
+    base = first_vertex + 4 * np.arange(n, dtype=np.int64)
+    return np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
 
 
 def structure_samples(bg: Background) -> tuple[np.ndarray, np.ndarray]:
@@ -192,11 +204,9 @@ def structure_samples(bg: Background) -> tuple[np.ndarray, np.ndarray]:
     (N,) uint8: each square surfel sampled on a 3 × 3 lattice at 0 and ±2/3 of its half side, so that at
     most 1/3 of a half side (≤ 0.17 m) separates neighbouring samples and a surfel fills every 0.4 m voxel its
     square crosses (the Occ3D rule: a voxel is occupied where the surface passes through it)."""
-    t1, t2 = _tangents(bg.surfel_normal)
-    r = bg.surfel_radius.astype(np.float64)[:, None]
-    c0 = bg.surfel_center.astype(np.float64)
+    c0, e1, e2 = _surfel_axes(bg)
     offsets = [(a, b) for a in SURFEL_SAMPLES for b in SURFEL_SAMPLES]
-    pts = np.concatenate([c0 + r * (a * t1 + b * t2) for a, b in offsets])
+    pts = np.concatenate([c0 + a * e1 + b * e2 for a, b in offsets])
     return pts, np.tile(bg.surfel_cls, len(offsets)).astype(np.uint8)
 
 
@@ -237,8 +247,7 @@ def background_mesh(bg: Background) -> BackgroundMesh:
     # Surfels: square of half side r spanned by two tangents of the normal.
     corners = surfel_corners(bg)
     s = bg.num_surfels
-    base = len(gv) + 4 * np.arange(s)
-    stri = np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
+    stri = surfel_triangles(s, len(gv))
     vertices = np.vstack([gv, corners.reshape(-1, 3)]).astype(np.float32)
     triangles = np.vstack([gtri, stri]).astype(np.uint32)
     gcls, gcol, gint = (bg.ground_cls.reshape(-1), bg.ground_colour.reshape(-1, 3), bg.ground_intensity.reshape(-1))

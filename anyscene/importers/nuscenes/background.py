@@ -258,6 +258,8 @@ def reconstruct(sc, layout, origin, *, warnings: list[str]):
                                                                                           np.uint8),
                     surfel_intensity=s["intensity"])
     if bg.num_surfels:
+        # A second read of the sweep files: the surfels exist only now, and keeping every sweep's beams from
+        # the first pass would hold the whole recording in memory.
         transmit = _transmittance(bg, _sweeps(sc, world, origin, ego_box, [], agents=True))
         bg = dataclasses.replace(bg, surfel_transmit=transmit)
     return bg, g.time, s["time"]
@@ -273,14 +275,13 @@ def _transmittance(bg: Background, sweeps) -> np.ndarray:
     towards porous for dark surfaces."""
     import open3d as o3d
 
-    from ...world.background import surfel_corners
+    from ...world.background import surfel_corners, surfel_triangles
 
     s = bg.num_surfels
     corners = surfel_corners(bg).reshape(-1, 3).astype(np.float32)
-    base = 4 * np.arange(s, dtype=np.uint32)
-    tris = np.concatenate([np.stack([base, base + 1, base + 2], 1), np.stack([base, base + 2, base + 3], 1)])
+    tris = surfel_triangles(s).astype(np.uint32)  # surfel i: triangles i and s + i
     scene = o3d.t.geometry.RaycastingScene()
-    scene.add_triangles(o3d.core.Tensor(corners), o3d.core.Tensor(np.ascontiguousarray(tris)))
+    scene.add_triangles(o3d.core.Tensor(corners), o3d.core.Tensor(tris))
     passed, hit = np.zeros(s), np.ones(s)
     for sw in sweeps:
         d = sw.points - sw.origin
